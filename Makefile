@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine:
+#   make run    install into .venv, run the default pipeline (synthetic benchmark, CPU)
+#   make test   install into .venv, run the whole test suite
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CORES  ?= all
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: install run test lint dry-run clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (fsad needs Python 3.11; set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/snakemake --cores $(CORES) results/auc.csv all
+	@cat results/tables/auc.md
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/snakefmt --check Snakefile workflow
+	$(BIN)/snakemake --lint
+
+dry-run: install
+	$(BIN)/snakemake -n
+
+clean:
+	rm -rf results/* .snakemake

@@ -1,0 +1,260 @@
+"""The `fsad` command line. Every Snakemake rule calls exactly one of these subcommands, so
+each step runs the same way from Snakemake, from a test and from a shell.
+
+Settings come from ``--config FILE`` (a full YAML config; defaults when omitted) with
+``--params JSON`` merged on top; Snakemake passes each step only the sections it reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from fsad import FsadError, __version__
+from fsad import config as config_mod
+
+CONFIG_OPT = click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                          help="YAML config (default: built-in defaults = the synthetic "
+                               "benchmark).")
+PARAMS_OPT = click.option("--params", "params_json", metavar="JSON",
+                          help="Config sections as a JSON object, merged over --config.")
+
+
+def _cfg(config_file, params_json) -> dict:
+    return config_mod.load(config_file, config_mod.parse_params(params_json))
+
+
+def _threads(threads: int | None) -> None:
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+THREADS_OPT = click.option("--threads", type=click.IntRange(1), default=None,
+                           help="CPU threads for torch (default: all).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fsad")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def cli(verbose: bool) -> None:
+    """Few-shot scene-adaptive video anomaly detection (Lu et al., ECCV 2020).
+
+    Typical flow: synth -> extract -> train (pretrain, then meta) -> score -> evaluate ->
+    report. `snakemake --cores all results/auc.csv` runs all of it.
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the benchmark into (replaced atomically).")
+@CONFIG_OPT
+@PARAMS_OPT
+def synth(out, config_file, params_json) -> None:
+    """Generate the synthetic multi-scene benchmark (real .avi videos + per-frame labels)."""
+    from fsad.data.synth import check_settings, generate
+
+    s = _cfg(config_file, params_json)["synth"]
+    check_settings(s)
+    generate(Path(out), **s)
+    click.echo(f"wrote {s['scenes']} scenes to {out}", err=True)
+
+
+@cli.command()
+@click.option("--dataset", help="Dataset name from the config's 'datasets' section.")
+@click.option("--adapter", help="Adapter name (instead of --dataset).")
+@click.option("--root", type=click.Path(), help="Dataset root (with --adapter).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="HDF5 frame store to write (e.g. results/frames/NAME.h5).")
+@CONFIG_OPT
+@PARAMS_OPT
+def extract(dataset, adapter, root, out, config_file, params_json) -> None:
+    """Decode a dataset in its released layout into the HDF5 frame store."""
+    from fsad.data.adapters import load_videos
+    from fsad.data.store import write_store
+
+    cfg = _cfg(config_file, params_json)
+    opts = {}
+    if dataset:
+        if dataset not in cfg["datasets"]:
+            raise FsadError(f"unknown dataset '{dataset}' (configured: "
+                            f"{', '.join(cfg['datasets'])})")
+        spec = dict(cfg["datasets"][dataset])
+        adapter, root = spec.pop("adapter"), spec.pop("root")
+        opts = spec
+    if not adapter or not root:
+        raise FsadError("give --dataset NAME, or --adapter and --root")
+    videos = load_videos(adapter, root, **opts)
+    f = cfg["frames"]
+    write_store(videos, Path(out), f["height"], f["width"], f["channels"],
+                attrs={"adapter": adapter, "root": str(root)})
+    click.echo(f"wrote {len(videos)} videos to {out}", err=True)
+
+
+@cli.command()
+@click.option("--method", type=click.Choice(["pretrain", "meta"]), required=True,
+              help="pretrain: standard training on pooled source scenes; meta: MAML.")
+@click.option("--backbone", default="rgan", show_default=True)
+@click.option("--source", required=True, help="Source name from the config.")
+@click.option("--frames", required=True, type=click.Path(dir_okay=False),
+              help="Frame store of the source dataset.")
+@click.option("--init", type=click.Path(dir_okay=False),
+              help="meta: the pre-trained checkpoint to start from.")
+@click.option("--shots", type=click.IntRange(1), help="meta: K of the training tasks.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Checkpoint to write (training state is kept beside it until done).")
+@CONFIG_OPT
+@PARAMS_OPT
+@THREADS_OPT
+def train(method, backbone, source, frames, init, shots, out, config_file, params_json,
+          threads) -> None:
+    """Train a backbone: pre-training, or meta-training across scenes. Resumes after a crash."""
+    from fsad.train import meta_train, pretrain
+
+    cfg = _cfg(config_file, params_json)
+    _threads(threads)
+    if method == "pretrain":
+        pretrain(cfg, Path(frames), source, backbone, Path(out))
+        return
+    if not init:
+        raise FsadError("--method meta needs --init PRETRAINED.pt (meta-training starts from "
+                        "the pre-trained model)")
+    if shots is None:
+        configured = cfg["meta"]["shots"]
+        if configured == "matched":
+            raise FsadError("--method meta needs --shots K (meta.shots is 'matched')")
+        shots = configured
+    meta_train(cfg, Path(frames), source, backbone, Path(init), shots, Path(out))
+
+
+@cli.command()
+@click.option("--model", required=True, type=click.Path(dir_okay=False))
+@click.option("--frames", required=True, type=click.Path(dir_okay=False),
+              help="Frame store holding the target scene.")
+@click.option("--target", required=True, help="Target name from the config.")
+@click.option("--shots", required=True, type=int, help="K windows to adapt with (0 = none).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Adaptation draw.")
+@click.option("--source", default="", help="Recorded in the output (the model's source).")
+@click.option("--method", default="", help="Recorded in the output (pretrained or meta).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Scores CSV.")
+@CONFIG_OPT
+@PARAMS_OPT
+@THREADS_OPT
+def score(model, frames, target, shots, seed, source, method, out, config_file, params_json,
+          threads) -> None:
+    """Adapt a model to the target scene with K windows and score every test frame."""
+    from fsad.score import score as run_score
+
+    cfg = _cfg(config_file, params_json)
+    _threads(threads)
+    run_score(cfg, Path(model), Path(frames), target, shots, seed, Path(out),
+              {"source": source, "method": method})
+
+
+@cli.command()
+@click.option("--model", required=True, type=click.Path(dir_okay=False))
+@click.option("--frames", required=True, type=click.Path(dir_okay=False))
+@click.option("--target", required=True)
+@click.option("--shots", required=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Adapted checkpoint to write.")
+@CONFIG_OPT
+@PARAMS_OPT
+def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> None:
+    """Adapt a model to a target scene with K windows and save the adapted checkpoint."""
+    from fsad import checkpoint, meta
+    from fsad.data.store import FrameStore
+    from fsad.score import adaptation_windows, load_generator
+    from fsad.train import objective
+
+    cfg = _cfg(config_file, params_json)
+    if target not in cfg["targets"]:
+        raise FsadError(f"unknown target '{target}'")
+    store = FrameStore(frames)
+    generator, ckpt = load_generator(Path(model), store)
+    x, y = adaptation_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
+                              cfg["seed"])
+    inner = cfg["inner"]
+    meta.adapt(generator, x, y, objective(ckpt["settings"]["loss"]), inner["steps"],
+               inner["lr"], inner["optimizer"])
+    checkpoint.save(out, {**{k: v for k, v in ckpt.items() if k not in ("format", "version")},
+                          "generator": generator.state_dict(),
+                          "adapted": {"target": target, "shots": shots, "seed": seed}})
+    click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.argument("scores", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="results/auc.csv")
+@click.option("--metrics", type=click.Path(dir_okay=False), help="Summary JSON (for DVC).")
+def evaluate(scores, out, metrics) -> None:
+    """Normalise (Eq. 4) and compute frame-level AUC of scores files -> one AUC table."""
+    from fsad.metrics import evaluate as run
+
+    results = run([Path(s) for s in scores], Path(out), Path(metrics) if metrics else None)
+    click.echo(f"wrote {len(results)} rows to {out}", err=True)
+
+
+@cli.group()
+def report() -> None:
+    """Tables and figures."""
+
+
+@report.command("tables")
+@click.option("--auc", "auc_csv", required=True, type=click.Path(dir_okay=False))
+@click.option("--out-md", required=True, type=click.Path(dir_okay=False))
+@click.option("--out-csv", type=click.Path(dir_okay=False))
+def report_tables(auc_csv, out_md, out_csv) -> None:
+    """The AUC table in the paper's layout (mean ± std over seeds)."""
+    from fsad.report import auc_tables
+
+    click.echo(auc_tables(Path(auc_csv), Path(out_md), Path(out_csv) if out_csv else None))
+
+
+@report.command("figures")
+@click.argument("scores", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+def report_figures(scores, out) -> None:
+    """Per-video score plots and ROC curves for one target."""
+    from fsad.report import plot_target
+
+    written = plot_target([Path(s) for s in scores], Path(out))
+    click.echo(f"wrote {len(written)} figures to {out}", err=True)
+
+
+@cli.command("config")
+@CONFIG_OPT
+@PARAMS_OPT
+def show_config(config_file, params_json) -> None:
+    """Print the validated config with every default filled in."""
+    import yaml
+
+    click.echo(yaml.safe_dump(_cfg(config_file, params_json), sort_keys=False))
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except FsadError as exc:
+        click.echo(f"fsad: error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("fsad: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("fsad: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

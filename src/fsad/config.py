@@ -1,0 +1,141 @@
+"""Configuration: one YAML file, validated against one schema, shared by Snakemake and the CLI.
+
+The schema (``config.schema.yaml`` beside this file, symlinked into workflow/schemas) is the
+single source of defaults, so a value never differs between a Snakemake run and a shell run.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from fsad import FsadError
+
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
+
+# Which top-level sections each step reads. Snakemake passes exactly these to the step (as
+# its params), so changing, say, `evaluate.seeds` never retrains a model.
+# Dotted paths select nested keys; {source}/{target}/{dataset} are filled per job.
+SECTIONS = {
+    "synth": ["synth"],
+    "extract": ["frames", "datasets.{dataset}"],
+    "pretrain": ["seed", "device", "sources.{source}", "model", "loss", "pretrain"],
+    "meta": ["seed", "device", "sources.{source}", "model", "loss", "meta", "inner"],
+    "score": ["seed", "device", "targets.{target}", "inner", "evaluate.batch_size"],
+}
+
+
+def _schema() -> dict:
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in `default` values, as Snakemake's `validate` does."""
+    validate_props = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict:
+    """Fill defaults into ``cfg`` (in place), validate it and check cross-references.
+
+    ``check_refs=False`` is for the partial configs Snakemake hands to one step, which carry
+    a target but not necessarily the dataset it names.
+    """
+    # Defaults of nested sections are only filled once the section exists, so run twice:
+    # the first pass creates `{}` sections, the second fills their keys.
+    for _ in range(2):
+        errors = sorted(_Validator(_schema()).iter_errors(cfg), key=lambda e: list(e.path))
+        if errors:
+            e = errors[0]
+            where = "/".join(str(p) for p in e.path) or "(top level)"
+            raise FsadError(f"{source}: invalid value at '{where}': {e.message}")
+    for group in ("sources", "targets") if check_refs else ():
+        for name, spec in cfg[group].items():
+            if spec["dataset"] not in cfg["datasets"]:
+                raise FsadError(
+                    f"{source}: {group}.{name} uses dataset '{spec['dataset']}', which is not "
+                    f"defined under 'datasets' (defined: {', '.join(cfg['datasets']) or 'none'})"
+                )
+    return cfg
+
+
+def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
+    """Read a YAML config (or start from defaults), merge ``overrides`` on top, validate."""
+    cfg: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FsadError(f"config file not found: {path}")
+        try:
+            cfg = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise FsadError(f"{path}: not valid YAML ({exc})") from None
+        if not isinstance(cfg, dict):
+            raise FsadError(f"{path}: the top level must be a mapping of keys to values")
+        source = str(path)
+    if overrides:
+        cfg = merge(cfg, overrides)
+    return validate(cfg, source, check_refs=path is not None)
+
+
+def merge(base: dict, top: dict) -> dict:
+    """Recursive dict merge: values in ``top`` win; nested mappings merge key by key."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_params(text: str | None) -> dict:
+    """Parse the JSON that Snakemake rules pass with ``--params``."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FsadError(f"--params is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise FsadError("--params must be a JSON object")
+    return value
+
+
+def subset(cfg: dict, step: str, **names: str) -> dict:
+    """The part of ``cfg`` that ``step`` reads (see SECTIONS), as a nested dict."""
+    out: dict[str, Any] = {}
+    for dotted in SECTIONS[step]:
+        keys = dotted.format(**names).split(".")
+        value: Any = cfg
+        for key in keys:
+            value = value[key]
+        node = out
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = copy.deepcopy(value)
+    return out
+
+
+def fingerprint(obj: Any) -> str:
+    """A short stable hash of a JSON-able value (used to refuse resuming a different run)."""
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Data: adapters for released layouts, the synthetic generator, the HDF5 frame store, windows."""

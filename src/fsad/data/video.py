@@ -1,0 +1,69 @@
+"""Decoding and encoding real video files with OpenCV, with errors that name the file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fsad import FsadError
+
+
+def read_frames(path: Path) -> Iterator[np.ndarray]:
+    """Yield the frames of a video file as BGR uint8 arrays (H, W, 3), in order."""
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise FsadError(f"{path}: OpenCV cannot open this video (missing, unreadable or an "
+                        "unsupported codec); re-download or re-encode it")
+    count = 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            count += 1
+            yield frame
+    finally:
+        cap.release()
+    if count == 0:
+        raise FsadError(f"{path}: the video has no decodable frames (empty or truncated file)")
+
+
+def read_image(path: Path) -> np.ndarray:
+    """Read one image file as BGR uint8 (H, W, 3)."""
+    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise FsadError(f"{path}: OpenCV cannot read this image (corrupt or not an image)")
+    return frame
+
+
+class VideoWriter:
+    """An MJPG .avi writer (the codec every OpenCV build has) that refuses to fail silently."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: float = 25.0):
+        self.path = path
+        self._writer = cv2.VideoWriter(
+            str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height), True
+        )
+        if not self._writer.isOpened():
+            raise FsadError(f"{path}: OpenCV cannot open a video writer here (check the folder "
+                            "exists and is writable)")
+        self.size = (height, width)
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        if frame.shape[:2] != self.size:
+            raise ValueError(f"frame of shape {frame.shape[:2]} written to a {self.size} video")
+        self._writer.write(frame)
+
+    def close(self) -> None:
+        self._writer.release()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

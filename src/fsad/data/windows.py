@@ -1,0 +1,88 @@
+"""Clip windows (t input frames + the next one as target) and scene tasks.
+
+A window starting at frame s of a video is x = frames[s : s+t], y = frames[s+t]. Tasks for
+meta-learning are scenes: K support and K query windows, all distinct, from one scene.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from fsad import FsadError
+from fsad.data.store import FrameStore, StoredVideo
+
+
+def to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (..., H, W, C) -> float32 (..., C, H, W) in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frames)).movedim(-1, -3).float().div_(255.0)
+
+
+class WindowSet:
+    """All windows of some videos, sampled reproducibly through a torch.Generator."""
+
+    def __init__(self, store: FrameStore, videos: list[StoredVideo], t: int):
+        self.store, self.videos, self.t = store, videos, t
+        starts = [np.arange(v.length - t) for v in videos]
+        self.video_index = np.concatenate(
+            [np.full(len(s), i) for i, s in enumerate(starts)]) if starts else np.zeros(0, int)
+        self.start = np.concatenate(starts) if starts else np.zeros(0, int)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def gather(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        clips = np.stack([
+            self.store.frames(self.videos[self.video_index[i]].id)[
+                self.start[i]:self.start[i] + self.t + 1]
+            for i in idx])
+        clips = to_tensor(clips)
+        return clips[:, :-1], clips[:, -1]
+
+    def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """n distinct windows (fewer only if the set is smaller: that is an error)."""
+        if n > len(self):
+            raise FsadError(f"asked for {n} windows but only {len(self)} exist in "
+                            f"{len(self.videos)} video(s) of {self.store.path}; lower K")
+        idx = torch.randperm(len(self), generator=generator)[:n].numpy()
+        return self.gather(np.sort(idx))
+
+
+class SceneTasks:
+    """One WindowSet per scene of a source, for MAML task sampling."""
+
+    def __init__(self, store: FrameStore, scenes: list[str] | None, t: int):
+        videos = store.select(scenes, "train")
+        by_scene: dict[str, list[StoredVideo]] = {}
+        for v in videos:
+            by_scene.setdefault(v.scene, []).append(v)
+        if not by_scene:
+            raise FsadError(f"{store.path}: no training videos in scenes {scenes}")
+        self.scenes = sorted(by_scene)
+        self.sets = {s: WindowSet(store, by_scene[s], t) for s in self.scenes}
+        self.pooled = WindowSet(store, videos, t)
+
+    def sample_tasks(self, n_tasks: int, shots: int, generator: torch.Generator):
+        """``n_tasks`` scenes (without replacement while possible), each with K support and
+        K query windows: returns lists of (xs, ys, xq, yq)."""
+        order = torch.randperm(len(self.scenes), generator=generator).tolist()
+        while len(order) < n_tasks:
+            order += torch.randperm(len(self.scenes), generator=generator).tolist()
+        tasks = []
+        for i in order[:n_tasks]:
+            x, y = self.sets[self.scenes[i]].sample(2 * shots, generator)
+            # Shuffle before splitting so support and query are both spread over time.
+            perm = torch.randperm(2 * shots, generator=generator)
+            x, y = x[perm], y[perm]
+            tasks.append((x[:shots], y[:shots], x[shots:], y[shots:]))
+        return tasks
+
+
+def sequential_windows(frames: np.ndarray, t: int, batch_size: int):
+    """Every window of one video in order, batched: yields (first target index, x, y)."""
+    n = len(frames)
+    for s in range(0, n - t, batch_size):
+        e = min(n - t, s + batch_size)
+        clips = np.stack([frames[i:i + t + 1] for i in range(s, e)])
+        clips = to_tensor(clips)
+        yield s + t, clips[:, :-1], clips[:, -1]

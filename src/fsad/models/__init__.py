@@ -1,0 +1,36 @@
+"""Backbones by name. Each builder returns (generator, discriminator) for frames with
+``channels`` channels; a generator maps x (B, t, C, H, W) in [0, 1] to the predicted next
+frame (B, C, H, W) in [0, 1], or to (prediction, per-sample regulariser) for backbones with
+an extra term such as a KL divergence. Train, adapt and score code never branches on the
+backbone's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+from fsad import FsadError
+
+
+def _rgan(cfg: dict, channels: int):
+    from fsad.models.discriminator import PatchDiscriminator
+    from fsad.models.rgan import RGAN
+
+    return (RGAN(channels, cfg["widths"], cfg["lstm_hidden"]),
+            PatchDiscriminator(channels, cfg["disc_width"]))
+
+
+BACKBONES: dict[str, Callable[[dict, int], tuple[nn.Module, nn.Module]]] = {"rgan": _rgan}
+
+
+def build(name: str, cfg: dict, channels: int) -> tuple[nn.Module, nn.Module]:
+    if name not in BACKBONES:
+        raise FsadError(f"unknown backbone '{name}' (known: {', '.join(BACKBONES)})")
+    return BACKBONES[name](cfg, channels)
+
+
+def split_output(out):
+    """(prediction, regulariser or None) from a generator's output."""
+    return out if isinstance(out, tuple) else (out, None)

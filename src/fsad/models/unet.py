@@ -1,0 +1,47 @@
+"""The U-Net of Liu et al. (2018) as used by r-GAN: double 3x3 convolutions, max-pooling
+down, bilinear up-sampling with skip concatenation. No normalisation layers, as in Liu's
+generator; this also keeps functional MAML free of running statistics. ``skips=False``
+gives the plain autoencoder r-GAN* builds on.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def double_conv(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True),
+    )
+
+
+class UNet(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, widths: list[int]):
+        super().__init__()
+        self.down = nn.ModuleList()
+        cin = in_channels
+        for w in widths:
+            self.down.append(double_conv(cin, w))
+            cin = w
+        self.up = nn.ModuleList(
+            double_conv(widths[i + 1] + widths[i], widths[i])
+            for i in reversed(range(len(widths) - 1))
+        )
+        self.out = nn.Conv2d(widths[0], out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i, block in enumerate(self.down):
+            if i:
+                x = F.max_pool2d(x, 2)
+            x = block(x)
+            skips.append(x)
+        skips.pop()
+        for block in self.up:
+            skip = skips.pop()
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat([x, skip], 1))
+        return self.out(x)

@@ -1,0 +1,114 @@
+"""Scoring: adapt a trained model to the target scene with K windows (K = 0: no
+adaptation), then predict every frame of every test video and record the raw Eq. 2 loss
+and the PSNR per frame. Normalisation (Eq. 4) and AUC happen in fsad.metrics.
+
+The first t frames of a video have no prediction and are not scored (as Liu et al. drop
+the first frames); the scores file lists the frames that are.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from fsad import FsadError, checkpoint, meta
+from fsad.data.store import FrameStore
+from fsad.data.windows import WindowSet, sequential_windows
+from fsad.device import autocast, pick, prepare
+from fsad.losses import frame_loss, psnr
+from fsad.models import build, split_output
+from fsad.train import objective
+
+log = logging.getLogger("fsad")
+
+COLUMNS = ["source", "target", "backbone", "method", "shots", "seed", "video", "frame",
+           "label", "loss", "psnr"]
+
+
+def load_generator(path: Path, store: FrameStore | None = None):
+    """The generator of a checkpoint, checked against the frames it will see."""
+    ckpt = checkpoint.load(path)
+    if store is not None:
+        want = ckpt["frames"]
+        have = {"height": store.height, "width": store.width, "channels": store.channels}
+        if want != have:
+            raise FsadError(f"{path} was trained on {want} frames but {store.path} holds "
+                            f"{have}; extract the target with the same frames settings")
+    generator, _ = build(ckpt["backbone"], ckpt["model"], ckpt["frames"]["channels"])
+    generator.load_state_dict(ckpt["generator"])
+    return generator, ckpt
+
+
+def adaptation_windows(store: FrameStore, scenes: list[str] | None, t: int, shots: int,
+                       seed: int, root_seed: int):
+    """K windows from the target's normal training videos, drawn by (root seed, seed)."""
+    windows = WindowSet(store, store.select(scenes, "train"), t)
+    if not len(windows):
+        raise FsadError(f"{store.path}: the target has no training windows to adapt on")
+    rng = torch.Generator().manual_seed(root_seed * 100_003 + seed)
+    return windows.sample(shots, rng)
+
+
+def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: int,
+          out: Path, labels: dict) -> Path:
+    """Adapt, score every test frame of ``target``, write the scores CSV atomically."""
+    if shots < 0:
+        raise FsadError(f"shots must be >= 0, got {shots}")
+    if target not in cfg["targets"]:
+        raise FsadError(f"unknown target '{target}' (configured: {', '.join(cfg['targets'])})")
+    scenes = cfg["targets"][target]["scenes"]
+    store = FrameStore(frames)
+    generator, ckpt = load_generator(model, store)
+    device = pick(cfg["device"])
+    generator = prepare(generator, device)
+    weights = ckpt["settings"]["loss"]
+    t = ckpt["t"]
+    if shots:
+        x, y = adaptation_windows(store, scenes, t, shots, seed, cfg["seed"])
+        inner = cfg["inner"]
+        with autocast(device):
+            meta.adapt(generator, x.to(device), y.to(device), objective(weights),
+                       inner["steps"], inner["lr"], inner["optimizer"])
+    generator.eval()
+    videos = store.select(scenes, "test")
+    if not videos:
+        raise FsadError(f"{store.path}: target '{target}' has no test videos")
+    rows = []
+    with torch.no_grad():
+        for video in tqdm(videos, desc=f"score {target} K={shots}", disable=None):
+            clip_frames, clip_labels = store.frames(video.id), store.labels(video.id)
+            for first, x, y in sequential_windows(clip_frames, t, cfg["evaluate"]["batch_size"]):
+                x, y = x.to(device), y.to(device)
+                with autocast(device):
+                    pred = split_output(generator(x))[0]
+                pred = pred.float()
+                losses = frame_loss(pred, y, weights).tolist()
+                psnrs = psnr(pred, y).tolist()
+                for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
+                    frame = first + i
+                    rows.append([labels["source"], target, ckpt["backbone"], labels["method"],
+                                 shots, seed, video.id, frame, int(clip_labels[frame]),
+                                 f"{lv:.8g}", f"{pv:.8g}"])
+    write_csv(out, COLUMNS, rows)
+    log.info("scored %d frames of %d test videos -> %s", len(rows), len(videos), out)
+    return out
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
+    """Write a CSV atomically (temporary name, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

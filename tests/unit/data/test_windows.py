@@ -1,0 +1,44 @@
+import numpy as np
+import torch
+
+from fsad.data.store import FrameStore
+from fsad.data.windows import SceneTasks, WindowSet, sequential_windows
+
+
+def test_window_counts_and_shapes(tiny_store):
+    store = FrameStore(tiny_store)
+    videos = store.select(["s00"], "train")
+    ws = WindowSet(store, videos, t=3)
+    assert len(ws) == 40 - 3
+    x, y = ws.sample(5, torch.Generator().manual_seed(0))
+    assert x.shape == (5, 3, 1, 32, 32) and y.shape == (5, 1, 32, 32)
+    assert x.min() >= 0 and x.max() <= 1
+
+
+def test_window_target_is_the_next_frame(tiny_store):
+    store = FrameStore(tiny_store)
+    v = store.select(["s01"], "train")[0]
+    frames = store.frames(v.id)
+    first, x, y = next(sequential_windows(frames, 3, 4))
+    assert first == 3
+    assert np.allclose(y[0, 0].numpy() * 255, frames[3, :, :, 0])
+    assert np.allclose(x[0, 2, 0].numpy() * 255, frames[2, :, :, 0])
+
+
+def test_tasks_are_one_scene_with_distinct_support_and_query(tiny_store):
+    store = FrameStore(tiny_store)
+    tasks = SceneTasks(store, ["s00", "s01"], t=3)
+    batch = tasks.sample_tasks(3, 4, torch.Generator().manual_seed(0))
+    assert len(batch) == 3
+    for xs, ys, xq, yq in batch:
+        assert xs.shape[0] == xq.shape[0] == 4
+        for a in ys:
+            assert not any(torch.equal(a, b) for b in yq)
+
+
+def test_sampling_is_reproducible(tiny_store):
+    store = FrameStore(tiny_store)
+    ws = WindowSet(store, store.select(None, "train"), 3)
+    a = ws.sample(4, torch.Generator().manual_seed(7))[1]
+    b = ws.sample(4, torch.Generator().manual_seed(7))[1]
+    assert torch.equal(a, b)

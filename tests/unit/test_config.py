@@ -1,0 +1,52 @@
+import pytest
+
+from fsad import FsadError
+from fsad import config as cfgmod
+
+
+def test_defaults_fill_every_section():
+    cfg = cfgmod.load()
+    assert cfg["model"]["t"] == 3
+    assert cfg["inner"]["optimizer"] == "sgd"
+    assert cfg["sources"]["synthetic"]["scenes"][0] == "s00"
+    assert cfg["targets"]["scene08"]["scenes"] == ["s08"]
+
+
+def test_repo_configs_are_valid():
+    from tests.conftest import REPO
+
+    for name in ("config.yaml", "smoke.yaml"):
+        cfg = cfgmod.load(REPO / "config" / name)
+        assert cfg["evaluate"]["seeds"] >= 1
+
+
+def test_unknown_key_is_an_error():
+    with pytest.raises(FsadError, match="pretrian"):
+        cfgmod.load(overrides={"pretrian": {"steps": 3}})
+
+
+def test_wrong_type_names_the_key():
+    with pytest.raises(FsadError, match="pretrain/steps"):
+        cfgmod.load(overrides={"pretrain": {"steps": "many"}})
+
+
+def test_target_with_unknown_dataset(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("targets:\n  t: {dataset: nowhere}\n")
+    with pytest.raises(FsadError, match="nowhere"):
+        cfgmod.load(path)
+
+
+def test_subset_carries_only_what_a_step_reads():
+    cfg = cfgmod.load()
+    sub = cfgmod.subset(cfg, "score", target="scene08")
+    assert set(sub) == {"seed", "device", "targets", "inner", "evaluate"}
+    assert list(sub["targets"]) == ["scene08"]
+    assert sub["evaluate"] == {"batch_size": cfg["evaluate"]["batch_size"]}
+    # A partial config is valid on its own (Snakemake hands steps such subsets).
+    assert cfgmod.load(overrides=sub)["targets"]["scene08"]["scenes"] == ["s08"]
+
+
+def test_fingerprint_is_order_independent():
+    assert cfgmod.fingerprint({"a": 1, "b": 2}) == cfgmod.fingerprint({"b": 2, "a": 1})
+    assert cfgmod.fingerprint({"a": 1}) != cfgmod.fingerprint({"a": 2})

@@ -1,0 +1,141 @@
+# Config validation and the helpers every rule file uses.
+import json
+from pathlib import Path
+
+from fsad import FsadError
+from fsad import config as fsad_config
+
+try:
+    fsad_config.validate(config, source="Snakemake config")
+except FsadError as exc:
+    raise WorkflowError(str(exc)) from None
+
+SRC = "src/fsad"
+
+
+def _gpu_jobs():
+    """Training and scoring rules claim `gpu=1` only where a GPU will be used; on a CPU
+    machine they would otherwise run one at a time under --resources gpu=1."""
+    if config["device"] == "cpu":
+        return 0
+    import torch
+
+    return 1 if torch.cuda.is_available() else 0
+
+
+GPU = _gpu_jobs()
+
+
+def code(*paths):
+    """Source files a rule's output depends on: Snakemake does not track imported code,
+    so they are declared as inputs (small, hence checksum-compared)."""
+    files = []
+    for p in paths:
+        path = Path(SRC) / p
+        files += (
+            sorted(str(f) for f in path.rglob("*.py")) if path.is_dir() else [str(path)]
+        )
+    return files
+
+
+CODE_DATA = code("data")
+CODE_TRAIN = code(
+    "models",
+    "losses.py",
+    "meta.py",
+    "train.py",
+    "checkpoint.py",
+    "device.py",
+    "data/store.py",
+    "data/windows.py",
+)
+CODE_SCORE = CODE_TRAIN + code("score.py")
+CODE_EVAL = code("metrics.py")
+CODE_REPORT = code("metrics.py", "report.py")
+
+
+def step_params(step, **names):
+    """The config sections one step reads, as JSON (a change reruns just that step)."""
+    return json.dumps(fsad_config.subset(config, step, **names), sort_keys=True)
+
+
+def generated_by_synth(dataset):
+    spec = config["datasets"][dataset]
+    return spec["adapter"] == "synthetic" and spec["root"] == f"results/raw/{dataset}"
+
+
+def dataset_root(wildcards):
+    spec = config["datasets"][wildcards.dataset]
+    if generated_by_synth(wildcards.dataset):
+        return spec["root"]
+    if not Path(spec["root"]).exists():
+        raise WorkflowError(
+            f"dataset '{wildcards.dataset}': root {spec['root']} does not exist; download "
+            "the dataset and unpack it there, or set datasets.{wildcards.dataset}.root"
+        )
+    return ancient(spec["root"])
+
+
+def frames_of(group, name):
+    return f"results/frames/{config[group][name]['dataset']}.h5"
+
+
+def meta_shots(shots):
+    """K of the meta-trained model used to evaluate at K shots."""
+    k = config["meta"]["shots"]
+    return int(shots) if k == "matched" else int(k)
+
+
+def score_model(wildcards):
+    base = f"results/models/{wildcards.source}/{wildcards.backbone}"
+    if wildcards.method == "pretrained":
+        return f"{base}/pretrained/model.pt"
+    return f"{base}/meta/k{meta_shots(wildcards.shots)}/model.pt"
+
+
+def score_files(source, target, backbone):
+    ev = config["evaluate"]
+    out = []
+    for method in ev["methods"]:
+        for k in ev["shots"]:
+            if k == 0 and method != "pretrained":
+                continue  # K = 0 is the unadapted pre-trained model, shared by both rows
+            seeds = range(1) if k == 0 else range(ev["seeds"])
+            out += [
+                f"results/scores/{source}/{target}/{backbone}/{method}/k{k}/seed{s}.csv"
+                for s in seeds
+            ]
+    return out
+
+
+def all_score_files():
+    return [
+        f
+        for source in config["sources"]
+        for target in config["targets"]
+        for backbone in config["backbones"]
+        for f in score_files(source, target, backbone)
+    ]
+
+
+def figure_dirs():
+    return [
+        f"results/figures/{source}/{target}/{backbone}"
+        for source in config["sources"]
+        for target in config["targets"]
+        for backbone in config["backbones"]
+    ]
+
+
+def target_scores(wildcards):
+    return score_files(wildcards.source, wildcards.target, wildcards.backbone)
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9_\-]+",
+    source=r"[A-Za-z0-9_\-]+",
+    target=r"[A-Za-z0-9_\-]+",
+    backbone=r"[A-Za-z0-9_\-]+",
+    method=r"pretrained|meta",
+    shots=r"\d+",
+    seed=r"\d+",

@@ -1,0 +1,40 @@
+# K-shot adaptation + scoring per (target, method, K, seed); AUC over all of them.
+
+
+rule score:
+    input:
+        model=score_model,
+        frames=lambda w: frames_of("targets", w.target),
+        code=CODE_SCORE,
+    output:
+        "results/scores/{source}/{target}/{backbone}/{method}/k{shots}/seed{seed}.csv",
+    log:
+        "results/logs/score/{source}/{target}/{backbone}/{method}_k{shots}_seed{seed}.log",
+    conda:
+        "../envs/fsad.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+    params:
+        cfg=lambda w: step_params("score", target=w.target),
+    shell:
+        "fsad score --model {input.model} --frames {input.frames} "
+        "--target {wildcards.target} --shots {wildcards.shots} --seed {wildcards.seed} "
+        "--source {wildcards.source} --method {wildcards.method} --out {output} "
+        "--threads {threads} --params {params.cfg:q} > {log} 2>&1"
+
+
+rule evaluate:
+    input:
+        scores=all_score_files(),
+        code=CODE_EVAL,
+    output:
+        auc="results/auc.csv",
+        metrics="results/metrics.json",
+    log:
+        "results/logs/evaluate.log",
+    conda:
+        "../envs/fsad.yaml"
+    shell:
+        "fsad evaluate {input.scores} --out {output.auc} --metrics {output.metrics} "
+        "> {log} 2>&1"

@@ -229,6 +229,88 @@ def report_figures(scores, out) -> None:
     click.echo(f"wrote {len(written)} figures to {out}", err=True)
 
 
+@cli.group()
+def datasets() -> None:
+    """Inspect datasets in their released layouts."""
+
+
+@datasets.command("check")
+@click.argument("adapter")
+@click.argument("root", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def datasets_check(adapter, root, as_json) -> None:
+    """Validate a download (every frame decoded, labels matched) and summarise it.
+
+    ADAPTER is one of the layouts (synthetic, frames, ucsd); ROOT is the dataset's folder
+    as unpacked from its release (e.g. UCSDped2 for ucsd).
+    """
+    import json
+
+    from tqdm import tqdm
+
+    from fsad.data.adapters import load_videos
+
+    videos = load_videos(adapter, root)
+    summary = {"adapter": adapter, "root": str(root), "videos": {"train": 0, "test": 0},
+               "frames": 0, "scenes": sorted({v.scene for v in videos}), "test_frames": 0,
+               "anomalous_frames": 0}
+    for v in tqdm(videos, desc="decoding", disable=None):
+        n = sum(1 for _ in v.frames())
+        if v.labels is not None and len(v.labels) != n:
+            raise FsadError(f"{v.label_source or v.source}: {len(v.labels)} labels for {n} "
+                            f"frames of {v.source}")
+        summary["videos"][v.split] += 1
+        summary["frames"] += n
+        if v.split == "test":
+            summary["test_frames"] += n
+            summary["anomalous_frames"] += int(v.labels.sum())
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(f"{root} ({adapter}): OK")
+    click.echo(f"  videos: {summary['videos']['train']} train, {summary['videos']['test']} test;"
+               f" {summary['frames']} frames; scenes: {', '.join(summary['scenes'])}")
+    click.echo(f"  test frames: {summary['test_frames']}, anomalous: "
+               f"{summary['anomalous_frames']}")
+
+
+@cli.command()
+@click.option("--backbone", default="rgan", show_default=True)
+@click.option("--shots", "shots_list", type=click.IntRange(1), multiple=True,
+              help="K of the meta-iteration benchmark (repeatable; default: meta.shots, or "
+                   "the evaluated K when matched).")
+@click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@CONFIG_OPT
+@PARAMS_OPT
+@THREADS_OPT
+def bench(backbone, shots_list, repeats, as_json, config_file, params_json, threads) -> None:
+    """Measure training throughput and meta-iteration cost against plain training."""
+    import json
+
+    from fsad import bench as b
+
+    cfg = _cfg(config_file, params_json)
+    _threads(threads)
+    if not shots_list:
+        k = cfg["meta"]["shots"]
+        shots_list = [k] if k != "matched" else [s for s in cfg["evaluate"]["shots"] if s > 0]
+    result = {"train": b.train_throughput(cfg, backbone, repeats),
+              "meta": [b.meta_vs_plain(cfg, k, backbone, repeats) for k in shots_list]}
+    result["meta_vs_plain"] = result["meta"][0]["meta_vs_plain"]
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    t = result["train"]
+    click.echo(f"training: {t['samples_per_s']:.1f} samples/s (batch {t['batch_size']}, "
+               f"{1000 * t['step_s']:.0f} ms/step)")
+    for r in result["meta"]:
+        click.echo(f"meta-iteration K={r['shots']} ({r['tasks']} tasks x {r['inner_steps']} "
+                   f"inner steps, {'first' if r['first_order'] else 'second'} order): "
+                   f"{r['meta_iteration_s']:.3f} s vs {r['plain_passes_s']:.3f} s for "
+                   f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}")
+
+
 @cli.command("config")
 @CONFIG_OPT
 @PARAMS_OPT

@@ -46,12 +46,16 @@ def load_generator(path: Path, store: FrameStore | None = None):
 
 def adaptation_windows(store: FrameStore, scenes: list[str] | None, t: int, shots: int,
                        seed: int, root_seed: int):
-    """K windows from the target's normal training videos, drawn by (root seed, seed)."""
+    """K windows from the target's normal training videos, drawn by (root seed, seed).
+
+    Also seeds torch's global generator with the same value, so stochastic backbones
+    (r-VAE samples its latent while adapting) adapt reproducibly too."""
     windows = WindowSet(store, store.select(scenes, "train"), t)
     if not len(windows):
         raise FsadError(f"{store.path}: the target has no training windows to adapt on")
-    rng = torch.Generator().manual_seed(root_seed * 100_003 + seed)
-    return windows.sample(shots, rng)
+    draw = root_seed * 100_003 + seed
+    torch.manual_seed(draw)
+    return windows.sample(shots, torch.Generator().manual_seed(draw))
 
 
 def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: int,

@@ -40,13 +40,13 @@ def objective(weights: dict):
 class Trainer:
     """Models, optimisers, sampler and step of one training run, with save/resume."""
 
-    def __init__(self, cfg: dict, backbone: str, store: FrameStore, out: Path, method: str,
+    def __init__(self, cfg: dict, backbone: str, frames: dict, out: Path, method: str,
                  lr_g: float, lr_d: float, settings: dict):
         self.cfg, self.backbone, self.out, self.method = cfg, backbone, Path(out), method
         self.device = pick(cfg["device"])
-        self.frames = {"height": store.height, "width": store.width, "channels": store.channels}
+        self.frames = frames  # {"height", "width", "channels"} of the training frames
         torch.manual_seed(cfg["seed"])
-        g, d = build(backbone, cfg["model"], store.channels)
+        g, d = build(backbone, cfg["model"], frames["channels"])
         self.G, self.D = prepare(g, self.device), prepare(d, self.device)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=(0.5, 0.999))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(0.5, 0.999))
@@ -129,6 +129,10 @@ class Trainer:
         bar.close()
 
 
+def frame_shape(store: FrameStore) -> dict:
+    return {"height": store.height, "width": store.width, "channels": store.channels}
+
+
 def _finite(value: float) -> bool:
     return value == value and abs(value) != float("inf")
 
@@ -146,27 +150,32 @@ def pretrain(cfg: dict, frames: Path, source: str, backbone: str, out: Path) -> 
     tasks = SceneTasks(store, _source_scenes(cfg, source), cfg["model"]["t"])
     settings = {"pretrain": p, "model": cfg["model"], "loss": cfg["loss"], "seed": cfg["seed"],
                 "scenes": tasks.scenes, "frames_file": Path(frames).name}
-    tr = Trainer(cfg, backbone, store, out, "pretrained", p["lr_g"], p["lr_d"], settings)
+    tr = Trainer(cfg, backbone, frame_shape(store), out, "pretrained", p["lr_g"], p["lr_d"],
+                 settings)
     tr.resume()
     log.info("pretrain %s on %d scenes (%d windows), %d steps of batch %d", backbone,
              len(tasks.scenes), len(tasks.pooled), p["steps"], p["batch_size"])
 
     def body() -> dict:
-        x, y = tasks.pooled.sample(p["batch_size"], tr.rng)
-        x, y = x.to(tr.device), y.to(tr.device)
-        with autocast(tr.device):
-            out_g = tr.G(x)
-            pred = split_output(out_g)[0]
-            loss = tr.loss_fn(out_g, y)
-            adv = tr.adversarial(pred)
-        tr.opt_g.zero_grad(set_to_none=True)
-        (loss + adv).backward()
-        tr.opt_g.step()
-        d = tr.discriminator_step(y, pred)
-        return {"g": loss.item(), "adv": adv.item(), "d": d}
+        return pretrain_step(tr, *tasks.pooled.sample(p["batch_size"], tr.rng))
 
     tr.loop(p["steps"], p["checkpoint_every"], body, "pretrain")
     tr.finish()
+
+
+def pretrain_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor) -> dict:
+    """One standard GAN step: generator (Eq. 2 + adversarial), then discriminator (Eq. 3)."""
+    x, y = x.to(tr.device), y.to(tr.device)
+    with autocast(tr.device):
+        out = tr.G(x)
+        pred = split_output(out)[0]
+        loss = tr.loss_fn(out, y)
+        adv = tr.adversarial(pred)
+    tr.opt_g.zero_grad(set_to_none=True)
+    (loss + adv).backward()
+    tr.opt_g.step()
+    d = tr.discriminator_step(y, pred)
+    return {"g": loss.item(), "adv": adv.item(), "d": d}
 
 
 def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, shots: int,
@@ -186,7 +195,7 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
     settings = {"meta": m, "inner": inner, "shots": shots, "model": cfg["model"],
                 "loss": cfg["loss"], "seed": cfg["seed"], "scenes": tasks.scenes,
                 "init": start["fingerprint"]}
-    tr = Trainer(cfg, backbone, store, out, "meta", m["lr_g"], m["lr_d"], settings)
+    tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m["lr_g"], m["lr_d"], settings)
     tr.load_weights(start)
     tr.resume()
     log.info("meta-train %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g, %s order",
@@ -194,25 +203,32 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
              inner["lr"], "first" if m["first_order"] else "second")
 
     def body() -> dict:
-        batch = tasks.sample_tasks(m["tasks"], shots, tr.rng)
-        theta = meta.parameters(tr.G)
-        tr.opt_g.zero_grad(set_to_none=True)
-        q_total, preds, reals = 0.0, [], []
-        for xs, ys, xq, yq in batch:
-            xs, ys, xq, yq = (a.to(tr.device) for a in (xs, ys, xq, yq))
-            with autocast(tr.device):
-                fast = meta.inner_loop(tr.G, theta, xs, ys, tr.loss_fn, inner["steps"],
-                                       inner["lr"], inner["optimizer"], m["first_order"])
-                out_q = functional_call(tr.G, fast, (xq,))
-                pred = split_output(out_q)[0]
-                q_loss = tr.loss_fn(out_q, yq) + tr.adversarial(pred)
-            (q_loss / len(batch)).backward()
-            q_total += q_loss.item() / len(batch)
-            preds.append(pred.detach())
-            reals.append(yq)
-        tr.opt_g.step()
-        d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
-        return {"query": q_total, "d": d}
+        return meta_iteration(tr, tasks.sample_tasks(m["tasks"], shots, tr.rng), inner,
+                              m["first_order"])
 
     tr.loop(m["iterations"], m["checkpoint_every"], body, f"meta K={shots}")
     tr.finish()
+
+
+def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool) -> dict:
+    """One outer step: per task, adapt on the support windows (inner loop, one batched
+    pass per step), take the query loss of the adapted weights, accumulate its gradient
+    into the initial weights; then one Adam step, then one discriminator step."""
+    theta = meta.parameters(tr.G)
+    tr.opt_g.zero_grad(set_to_none=True)
+    q_total, preds, reals = 0.0, [], []
+    for xs, ys, xq, yq in batch:
+        xs, ys, xq, yq = (a.to(tr.device) for a in (xs, ys, xq, yq))
+        with autocast(tr.device):
+            fast = meta.inner_loop(tr.G, theta, xs, ys, tr.loss_fn, inner["steps"],
+                                   inner["lr"], inner["optimizer"], first_order)
+            out_q = functional_call(tr.G, fast, (xq,))
+            pred = split_output(out_q)[0]
+            q_loss = tr.loss_fn(out_q, yq) + tr.adversarial(pred)
+        (q_loss / len(batch)).backward()
+        q_total += q_loss.item() / len(batch)
+        preds.append(pred.detach())
+        reals.append(yq)
+    tr.opt_g.step()
+    d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
+    return {"query": q_total, "d": d}

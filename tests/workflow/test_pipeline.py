@@ -94,3 +94,32 @@ def test_changing_evaluation_params_does_not_retrain(smoke_run):
     assert result.returncode == 0, out
     assert "rule score" in out
     assert "rule pretrain" not in out and "rule meta_train" not in out
+
+
+def test_dvc_repro_runs_the_same_pipeline(tmp_path):
+    """A real DVC repository whose config is the smoke config: `dvc repro` runs Snakemake,
+    records the outputs in dvc.lock, and a second repro has nothing to do."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in [*PROJECT_FILES, "dvc.yaml"]:
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    shutil.copytree(REPO / "src", root / "src")
+    shutil.copy(REPO / "config/smoke.yaml", root / "config/config.yaml")
+    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t"}
+
+    def run(*cmd):
+        result = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result.stdout + result.stderr
+
+    run("git", "init", "-q")
+    run(str(BIN / "dvc"), "init", "-q")
+    run(str(BIN / "dvc"), "repro")
+    assert (root / "results/auc.csv").is_file()
+    lock = (root / "dvc.lock").read_text()
+    assert "results/models" in lock and "results/metrics.json" in lock
+    assert "didn't change" in run(str(BIN / "dvc"), "repro") or "up to date" in run(
+        str(BIN / "dvc"), "status")

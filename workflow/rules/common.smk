@@ -108,14 +108,17 @@ def score_files(source, target, backbone):
     return out
 
 
-def all_score_files():
+def all_score_files(backbones=None):
     return [
         f
         for source in config["sources"]
         for target in config["targets"]
-        for backbone in config["backbones"]
+        for backbone in backbones or config["backbones"]
         for f in score_files(source, target, backbone)
     ]
+
+
+ALL_BACKBONES = ["rgan", "rgan_star", "rvae"]
 
 
 def figure_dirs():

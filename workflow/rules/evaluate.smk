@@ -38,3 +38,19 @@ rule evaluate:
     shell:
         "fsad evaluate {input.scores} --out {output.auc} --metrics {output.metrics} "
         "> {log} 2>&1"
+
+
+# The backbone comparison (r-GAN vs r-GAN* vs r-VAE) on the configured data, whatever
+# `backbones` lists: `snakemake results/tables/backbones.csv`.
+rule evaluate_backbones:
+    input:
+        scores=all_score_files(ALL_BACKBONES),
+        code=CODE_EVAL,
+    output:
+        auc="results/backbones/auc.csv",
+    log:
+        "results/logs/evaluate_backbones.log",
+    conda:
+        "../envs/fsad.yaml"
+    shell:
+        "fsad evaluate {input.scores} --out {output.auc} > {log} 2>&1"

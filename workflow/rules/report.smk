@@ -29,3 +29,19 @@ rule figures:
         "../envs/fsad.yaml"
     shell:
         "fsad report figures {input.scores} --out {output} > {log} 2>&1"
+
+
+rule backbone_table:
+    input:
+        auc="results/backbones/auc.csv",
+        code=CODE_REPORT,
+    output:
+        md="results/tables/backbones.md",
+        csv="results/tables/backbones.csv",
+    log:
+        "results/logs/backbone_table.log",
+    conda:
+        "../envs/fsad.yaml"
+    shell:
+        "fsad report tables --auc {input.auc} --out-md {output.md} --out-csv {output.csv} "
+        "> {log} 2>&1"

@@ -22,7 +22,28 @@ def _rgan(cfg: dict, channels: int):
             PatchDiscriminator(channels, cfg["disc_width"]))
 
 
-BACKBONES: dict[str, Callable[[dict, int], tuple[nn.Module, nn.Module]]] = {"rgan": _rgan}
+def _rgan_star(cfg: dict, channels: int):
+    from fsad.models.discriminator import PatchDiscriminator
+    from fsad.models.rgan_star import RGANStar
+
+    return (RGANStar(channels, cfg["widths"], cfg["latent_channels"], cfg["latent_stride"]),
+            PatchDiscriminator(channels, cfg["disc_width"]))
+
+
+def _rvae(cfg: dict, channels: int):
+    from fsad.models.discriminator import PatchDiscriminator
+    from fsad.models.rvae import RVAE
+
+    return (RVAE(channels, cfg["widths"], cfg["lstm_hidden"], cfg["latent_channels"],
+                 cfg["kl_weight"], cfg["vgg_width_divisor"], cfg["vgg_weights"]),
+            PatchDiscriminator(channels, cfg["disc_width"]))
+
+
+BACKBONES: dict[str, Callable[[dict, int], tuple[nn.Module, nn.Module]]] = {
+    "rgan": _rgan,
+    "rgan_star": _rgan_star,
+    "rvae": _rvae,
+}
 
 
 def build(name: str, cfg: dict, channels: int) -> tuple[nn.Module, nn.Module]:

@@ -26,9 +26,16 @@ def _frames(root: Path, **opts) -> list[Video]:
     return videos(root, **opts)
 
 
+def _ucsd(root: Path, **opts) -> list[Video]:
+    from fsad.data.adapters.ucsd import videos
+
+    return videos(root, **opts)
+
+
 ADAPTERS: dict[str, Callable[..., list[Video]]] = {
     "synthetic": _synthetic,
     "frames": _frames,
+    "ucsd": _ucsd,
 }
 
 

@@ -1,0 +1,125 @@
+"""The common "frames + .mat" re-packaging (ano_pred / MNAD / MPN family), e.g. Ped2::
+
+    ROOT/training/frames/<video>/<idx>.jpg     normal videos
+    ROOT/testing/frames/<video>/<idx>.jpg      test videos
+    ROOT/<name>.mat                            variable `gt`: 1xN cell, cell i = 2xK array
+                                               [starts; ends], 1-based inclusive, for the
+                                               i-th test video in sorted order
+
+Frame files are sorted numerically (Ped2 uses 000.jpg, Avenue often 0000.jpg); re-packaged
+frame i (0-based) is official frame i + 1, which the 1-based intervals already account for.
+The whole dataset is one scene (one camera), named by ``scene`` (default: the root's name).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from fsad import FsadError
+from fsad.data.adapters.base import Video, is_junk
+from fsad.data.video import read_image
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
+
+
+def _frame_files(folder: Path) -> list[Path]:
+    files = []
+    for f in folder.iterdir():
+        if is_junk(f):
+            continue
+        if f.suffix.lower() not in IMAGE_SUFFIXES or not f.is_file():
+            raise FsadError(f"{f}: unexpected entry in a frame folder (expected only images "
+                            f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+        files.append(f)
+    if not files:
+        raise FsadError(f"{folder}: no frames in this video folder")
+    numbers = [re.findall(r"\d+", f.stem) for f in files]
+    if not all(numbers):
+        raise FsadError(f"{folder}: frame names must contain a frame number")
+    return [f for _, f in sorted(zip([int(n[-1]) for n in numbers], files, strict=True))]
+
+
+def _decode(files: list[Path]) -> Iterator[np.ndarray]:
+    shape = None
+    for f in files:
+        frame = read_image(f)
+        if shape is None:
+            shape = frame.shape
+        elif frame.shape != shape:
+            raise FsadError(f"{f}: frame size {frame.shape[1]}x{frame.shape[0]} differs from "
+                            f"the first frame of its video ({shape[1]}x{shape[0]})")
+        yield frame
+
+
+def read_mat_intervals(path: Path) -> list[np.ndarray]:
+    """The `gt` cell of a frames+.mat label file: one (2, K) [starts; ends] array per video."""
+    from scipy.io import loadmat
+
+    try:
+        mat = loadmat(path)
+    except (ValueError, NotImplementedError, OSError) as exc:
+        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc})") from None
+    if "gt" not in mat:
+        raise FsadError(f"{path}: no variable 'gt' (expected a 1xN cell of [starts; ends])")
+    cells = np.asarray(mat["gt"]).reshape(-1)
+    out = []
+    for i, cell in enumerate(cells):
+        arr = np.asarray(cell, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[0] != 2 or not np.isfinite(arr).all():
+            raise FsadError(f"{path}: gt cell {i + 1} has shape {arr.shape}; expected 2xK "
+                            "finite [starts; ends]")
+        out.append(arr.astype(np.int64))
+    return out
+
+
+def intervals_to_labels(intervals: np.ndarray, length: int, where: str) -> np.ndarray:
+    labels = np.zeros(length, np.uint8)
+    for start, end in intervals.T:
+        if not 1 <= start <= end <= length:
+            raise FsadError(f"{where}: interval [{start}, {end}] outside the video's frames "
+                            f"1..{length} (1-based, inclusive)")
+        labels[start - 1:end] = 1
+    return labels
+
+
+def videos(root: Path, label_file: str | None = None, scene: str | None = None) -> list[Video]:
+    scene = scene or root.name
+    split_dirs = {"train": root / "training" / "frames", "test": root / "testing" / "frames"}
+    for split_dir in split_dirs.values():
+        if not split_dir.is_dir():
+            raise FsadError(f"{split_dir}: missing; expected ROOT/training/frames/<video>/ and "
+                            "ROOT/testing/frames/<video>/ folders of frame images")
+    if label_file:
+        mat = root / label_file
+    else:
+        mats = sorted(p for p in root.glob("*.mat") if not is_junk(p))
+        if len(mats) != 1:
+            raise FsadError(f"{root}: expected exactly one <name>.mat label file at the top "
+                            f"level, found {len(mats)}; name it with datasets.<name>.label_file")
+        mat = mats[0]
+    if not mat.is_file():
+        raise FsadError(f"{mat}: label file missing")
+    out: list[Video] = []
+    for split, split_dir in split_dirs.items():
+        folders = sorted(d for d in split_dir.iterdir() if not is_junk(d))
+        for d in folders:
+            if not d.is_dir():
+                raise FsadError(f"{d}: unexpected file; {split_dir} must hold one folder per "
+                                "video")
+        if split == "test":
+            intervals = read_mat_intervals(mat)
+            if len(intervals) != len(folders):
+                raise FsadError(f"{mat}: labels for {len(intervals)} test videos but "
+                                f"{split_dir} holds {len(folders)}")
+        for i, d in enumerate(folders):
+            files = _frame_files(d)
+            labels = (intervals_to_labels(intervals[i], len(files), f"{mat} (video {d.name})")
+                      if split == "test" else None)
+            out.append(Video(id=f"{split}/{d.name}", scene=scene, split=split, source=d,
+                             frames=lambda files=files: _decode(files), labels=labels,
+                             label_source=mat if split == "test" else None))
+    return out

@@ -235,14 +235,17 @@ def datasets() -> None:
 
 
 @datasets.command("check")
-@click.argument("adapter")
+@click.argument("adapter", type=click.Choice(["synthetic", "frames", "ucsd", "avenue",
+                                              "shanghaitech", "ucf_crime", "urfall"]))
 @click.argument("root", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def datasets_check(adapter, root, as_json) -> None:
     """Validate a download (every frame decoded, labels matched) and summarise it.
 
-    ADAPTER is one of the layouts (synthetic, frames, ucsd); ROOT is the dataset's folder
-    as unpacked from its release (e.g. UCSDped2 for ucsd).
+    ADAPTER is one of the layouts (synthetic, frames, ucsd, avenue, shanghaitech, ucf_crime,
+    urfall); ROOT is the dataset's folder as unpacked from its release: UCSDped1 or
+    UCSDped2 for ucsd; for avenue the folder holding both `Avenue Dataset/` and
+    `ground_truth_demo/`; the release root for the others.
     """
     import json
 

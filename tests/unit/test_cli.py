@@ -38,3 +38,28 @@ def test_user_errors_are_one_line_without_traceback(tmp_path):
 def test_config_prints_defaults():
     result = fsad("config")
     assert result.returncode == 0 and "inner:" in result.stdout
+
+
+def test_datasets_check_json(tmp_path):
+    import json
+
+    from tests.helpers.layouts import frames_mat
+
+    root = frames_mat(tmp_path / "tiny")
+    result = fsad("datasets", "check", "frames", str(root), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["videos"] == {"train": 2, "test": 2}
+    assert summary["frames"] == 8 + 8 + 10 + 9
+    assert summary["scenes"] == ["tiny"]
+    assert summary["test_frames"] == 19 and summary["anomalous_frames"] == 4 + 4
+
+
+def test_datasets_check_names_the_bad_file(tmp_path):
+    from tests.helpers.layouts import frames_mat
+
+    root = frames_mat(tmp_path / "tiny")
+    (root / "tiny.mat").unlink()
+    result = fsad("datasets", "check", "frames", str(root))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "<name>.mat" in result.stderr

@@ -31,6 +31,26 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
         raise FsadError(f"{path}: the video has no decodable frames (empty or truncated file)")
 
 
+def header_frame_count(path: Path) -> int:
+    """The frame count in a video's container header, without decoding any frame.
+
+    Needed where labels are intervals and the frames are still inside a video file; the
+    extraction step compares the labels with the decoded frames afterwards.
+    """
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise FsadError(f"{path}: OpenCV cannot open this video (missing, truncated or an "
+                            "unsupported codec); re-download or re-encode it")
+        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+    if count <= 0:
+        raise FsadError(f"{path}: the video header gives no frame count (truncated file?); "
+                        "re-download it")
+    return count
+
+
 def read_image(path: Path) -> np.ndarray:
     """Read one image file as BGR uint8 (H, W, 3)."""
     frame = cv2.imread(str(path), cv2.IMREAD_COLOR)

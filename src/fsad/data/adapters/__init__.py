@@ -32,10 +32,38 @@ def _ucsd(root: Path, **opts) -> list[Video]:
     return videos(root, **opts)
 
 
+def _avenue(root: Path, **opts) -> list[Video]:
+    from fsad.data.adapters.avenue import videos
+
+    return videos(root, **opts)
+
+
+def _shanghaitech(root: Path, **opts) -> list[Video]:
+    from fsad.data.adapters.shanghaitech import videos
+
+    return videos(root, **opts)
+
+
+def _ucf_crime(root: Path, **opts) -> list[Video]:
+    from fsad.data.adapters.ucf_crime import videos
+
+    return videos(root, **opts)
+
+
+def _urfall(root: Path, **opts) -> list[Video]:
+    from fsad.data.adapters.urfall import videos
+
+    return videos(root, **opts)
+
+
 ADAPTERS: dict[str, Callable[..., list[Video]]] = {
     "synthetic": _synthetic,
     "frames": _frames,
     "ucsd": _ucsd,
+    "avenue": _avenue,
+    "shanghaitech": _shanghaitech,
+    "ucf_crime": _ucf_crime,
+    "urfall": _urfall,
 }
 
 

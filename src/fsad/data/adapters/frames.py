@@ -58,10 +58,11 @@ def _decode(files: list[Path]) -> Iterator[np.ndarray]:
 def read_mat_intervals(path: Path) -> list[np.ndarray]:
     """The `gt` cell of a frames+.mat label file: one (2, K) [starts; ends] array per video."""
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     try:
         mat = loadmat(path)
-    except (ValueError, NotImplementedError, OSError) as exc:
+    except (MatReadError, ValueError, NotImplementedError, OSError, TypeError) as exc:
         raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc})") from None
     if "gt" not in mat:
         raise FsadError(f"{path}: no variable 'gt' (expected a 1xN cell of [starts; ends])")

@@ -123,3 +123,26 @@ def test_dvc_repro_runs_the_same_pipeline(tmp_path):
     assert "results/models" in lock and "results/metrics.json" in lock
     assert "didn't change" in run(str(BIN / "dvc"), "repro") or "up to date" in run(
         str(BIN / "dvc"), "status")
+
+
+def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):
+    result = snakemake("-n", "--configfile", "config/paper.yaml", cwd=workdir)
+    assert result.returncode != 0
+    assert "download it and unpack it there" in result.stdout + result.stderr
+    import yaml
+
+    cfg = yaml.safe_load((workdir / "config/paper.yaml").read_text())
+    for spec in cfg["datasets"].values():
+        (workdir / spec["root"]).mkdir(parents=True, exist_ok=True)
+    # The target goes first: --configfile and --quiet take several values.
+    result = snakemake("results/auc.csv", "-n", "--configfile", "config/paper.yaml",
+                       "--quiet", "rules", cwd=workdir)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    # 2 sources x 4 targets x (1 unadapted + 2 methods x 3 K x 3 seeds); one meta model
+    # per (source, K); one frame store per dataset.
+    assert counts["score"] == 2 * 4 * 19
+    assert counts["meta_train"] == 2 * 3 and counts["pretrain"] == 2
+    assert counts["extract"] == 6

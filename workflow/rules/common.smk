@@ -64,16 +64,30 @@ def generated_by_synth(dataset):
     return spec["adapter"] == "synthetic" and spec["root"] == f"results/raw/{dataset}"
 
 
+def check_datasets():
+    """Stop at parse time, before any job, when a dataset the run uses is not there."""
+    from fsad.data.adapters import DOWNLOAD_HINTS
+
+    used = {
+        spec["dataset"]
+        for group in ("sources", "targets")
+        for spec in config[group].values()
+    }
+    for name in sorted(used):
+        spec = config["datasets"][name]
+        if generated_by_synth(name) or Path(spec["root"]).is_dir():
+            continue
+        raise WorkflowError(
+            f"dataset '{name}' not found at {spec['root']}: download it and unpack it there "
+            f"({DOWNLOAD_HINTS[spec['adapter']]}), or set datasets.{name}.root in the config"
+        )
+
+
 def dataset_root(wildcards):
     spec = config["datasets"][wildcards.dataset]
-    if generated_by_synth(wildcards.dataset):
-        return spec["root"]
-    if not Path(spec["root"]).exists():
-        raise WorkflowError(
-            f"dataset '{wildcards.dataset}': root {spec['root']} does not exist; download "
-            "the dataset and unpack it there, or set datasets.{wildcards.dataset}.root"
-        )
-    return ancient(spec["root"])
+    return (
+        spec["root"] if generated_by_synth(wildcards.dataset) else ancient(spec["root"])
+    )
 
 
 def frames_of(group, name):
@@ -142,3 +156,6 @@ wildcard_constraints:
     method=r"pretrained|meta",
     shots=r"\d+",
     seed=r"\d+",
+
+
+check_datasets()

@@ -67,12 +67,31 @@ ADAPTERS: dict[str, Callable[..., list[Video]]] = {
 }
 
 
+# Where each release comes from and what its root folder must hold (for error messages).
+DOWNLOAD_HINTS = {
+    "synthetic": "generate it with `fsad synth --out ROOT` (the pipeline's rule synth does)",
+    "frames": "the ano_pred/MNAD re-packaging: ROOT/training/frames/, ROOT/testing/frames/, "
+              "ROOT/<name>.mat",
+    "ucsd": "UCSD_Anomaly_Dataset.tar.gz from the SVCL UCSD anomaly detection page; ROOT is "
+            "its UCSDped1 or UCSDped2 folder (holding Train/ and Test/)",
+    "avenue": "Avenue_Dataset.zip and ground_truth_demo.zip from the CUHK Avenue page, "
+              "unpacked side by side: ROOT holds 'Avenue Dataset/' and ground_truth_demo/",
+    "shanghaitech": "shanghaitech.tar.gz from the ShanghaiTech SVIP lab; ROOT holds "
+                    "training/videos/ and testing/",
+    "ucf_crime": "UCF-Crime from the UCF CRCV page (class folders of .mp4, "
+                 "Anomaly_Train.txt, the temporal annotation .txt); ROOT is the release root",
+    "urfall": "the UR Fall Detection Dataset (fall-XX-cam0-rgb and adl-XX-cam0-rgb zips, "
+              "urfall-cam0-falls.csv, urfall-cam0-adls.csv) in one folder ROOT",
+}
+
+
 def load_videos(adapter: str, root: str | Path, **opts) -> list[Video]:
     """Validate ``root`` with the named adapter and return its videos (frames not decoded)."""
     if adapter not in ADAPTERS:
         raise FsadError(f"unknown adapter '{adapter}' (known: {', '.join(ADAPTERS)})")
     root = Path(root)
     if not root.is_dir():
-        raise FsadError(f"dataset root not found: {root} (for adapter '{adapter}'; check the "
-                        "path in your config's 'datasets' section)")
+        raise FsadError(f"dataset root not found: {root} (adapter '{adapter}': "
+                        f"{DOWNLOAD_HINTS[adapter]}; or fix the path in the config's "
+                        "'datasets' section)")
     return ADAPTERS[adapter](root, **opts)

@@ -314,6 +314,47 @@ def bench(backbone, shots_list, repeats, as_json, config_file, params_json, thre
                    f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}")
 
 
+@cli.command()
+@click.option("--model", required=True, type=click.Path(dir_okay=False),
+              help="A meta-trained (or pre-trained) checkpoint.")
+@click.option("--normal", required=True, type=click.Path(),
+              help="Normal footage of the scene: a video file or a folder of frames.")
+@click.option("--shots", required=True, type=int, help="K windows to adapt with (0 = none).")
+@click.argument("videos", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder for <video>.scores.csv, .scores.png (and .annotated.avi).")
+@click.option("--annotate", is_flag=True, help="Also write an annotated copy of each video.")
+@click.option("--percentile", default=99.0, show_default=True,
+              type=click.FloatRange(50, 100, max_open=True),
+              help="Threshold = this percentile of the normal footage's losses.")
+@click.option("--threshold", type=float, help="An absolute loss threshold instead.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Draw of the K windows.")
+@click.option("--batch", default=32, show_default=True, type=click.IntRange(1),
+              help="Frames scored per chunk (bounds memory).")
+@click.option("--steps", type=click.IntRange(1), help="Adaptation steps (default: the rule "
+              "the model was meta-trained with, else the config's inner.steps).")
+@click.option("--lr", type=float, help="Adaptation learning rate (same default rule).")
+@click.option("--optimizer", type=click.Choice(["sgd", "adam"]), help="(same default rule)")
+@CONFIG_OPT
+@PARAMS_OPT
+@THREADS_OPT
+def detect(model, normal, shots, videos, out, annotate, percentile, threshold, seed, batch,
+           steps, lr, optimizer, config_file, params_json, threads) -> None:
+    """Adapt a model to your camera with K normal windows and flag anomalous frames."""
+    from fsad import checkpoint
+    from fsad.detect import detect as run
+
+    cfg = _cfg(config_file, params_json)
+    _threads(threads)
+    rule = dict(checkpoint.load(model).get("settings", {}).get("inner") or cfg["inner"])
+    for key, value in (("steps", steps), ("lr", lr), ("optimizer", optimizer)):
+        if value is not None:
+            rule[key] = value
+    written = run(Path(model), Path(normal), shots, [Path(v) for v in videos], Path(out), rule,
+                  seed, percentile, threshold, annotate, batch, cfg["device"])
+    click.echo(f"wrote {len(written)} files to {out}", err=True)
+
+
 @cli.command("config")
 @CONFIG_OPT
 @PARAMS_OPT

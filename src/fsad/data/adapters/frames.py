@@ -26,7 +26,7 @@ from fsad.data.video import read_image
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
 
 
-def _frame_files(folder: Path) -> list[Path]:
+def frame_files(folder: Path) -> list[Path]:
     files = []
     for f in folder.iterdir():
         if is_junk(f):
@@ -43,7 +43,7 @@ def _frame_files(folder: Path) -> list[Path]:
     return [f for _, f in sorted(zip([int(n[-1]) for n in numbers], files, strict=True))]
 
 
-def _decode(files: list[Path]) -> Iterator[np.ndarray]:
+def decode_images(files: list[Path]) -> Iterator[np.ndarray]:
     shape = None
     for f in files:
         frame = read_image(f)
@@ -117,10 +117,10 @@ def videos(root: Path, label_file: str | None = None, scene: str | None = None) 
                 raise FsadError(f"{mat}: labels for {len(intervals)} test videos but "
                                 f"{split_dir} holds {len(folders)}")
         for i, d in enumerate(folders):
-            files = _frame_files(d)
+            files = frame_files(d)
             labels = (intervals_to_labels(intervals[i], len(files), f"{mat} (video {d.name})")
                       if split == "test" else None)
             out.append(Video(id=f"{split}/{d.name}", scene=scene, split=split, source=d,
-                             frames=lambda files=files: _decode(files), labels=labels,
+                             frames=lambda files=files: decode_images(files), labels=labels,
                              label_source=mat if split == "test" else None))
     return out

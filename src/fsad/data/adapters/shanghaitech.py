@@ -22,7 +22,7 @@ import numpy as np
 
 from fsad import FsadError
 from fsad.data.adapters.base import Video, is_junk
-from fsad.data.adapters.frames import _decode, _frame_files
+from fsad.data.adapters.frames import decode_images, frame_files
 from fsad.data.video import read_frames
 
 TRAIN_NAME = re.compile(r"(\d{2})_\d+\.avi", re.IGNORECASE)
@@ -92,8 +92,8 @@ def _test_folders(root: Path) -> list[tuple[Path, Path]]:
 def videos(root: Path) -> list[Video]:
     out = _train_videos(root / "training" / "videos")
     for d, mask in _test_folders(root):
-        files = _frame_files(d)
+        files = frame_files(d)
         labels = read_frame_mask(mask, len(files))
         out.append(Video(f"test/{d.name}", TEST_NAME.fullmatch(d.name).group(1), "test", d,
-                         partial(_decode, files), labels, mask))
+                         partial(decode_images, files), labels, mask))
     return out

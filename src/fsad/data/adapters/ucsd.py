@@ -22,7 +22,7 @@ import numpy as np
 
 from fsad import FsadError
 from fsad.data.adapters.base import Video, is_junk
-from fsad.data.adapters.frames import _decode, _frame_files, intervals_to_labels
+from fsad.data.adapters.frames import decode_images, frame_files, intervals_to_labels
 
 LINE = re.compile(r"gt_frame\s*=\s*\[([^\]]*)\]")
 RANGE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
@@ -83,11 +83,11 @@ def videos(root: Path, scene: str | None = None) -> list[Video]:
                         f"{test_dir} holds {len(test_clips)}")
     out = []
     for d in _clips(train_dir, "Train"):
-        files = _frame_files(d)
-        out.append(Video(f"train/{d.name}", scene, "train", d, lambda f=files: _decode(f)))
+        files = frame_files(d)
+        out.append(Video(f"train/{d.name}", scene, "train", d, lambda f=files: decode_images(f)))
     for d, iv in zip(test_clips, intervals, strict=True):
-        files = _frame_files(d)
+        files = frame_files(d)
         labels = intervals_to_labels(iv, len(files), f"{label_file} ({d.name})")
-        out.append(Video(f"test/{d.name}", scene, "test", d, lambda f=files: _decode(f),
+        out.append(Video(f"test/{d.name}", scene, "test", d, lambda f=files: decode_images(f),
                          labels, label_file))
     return out

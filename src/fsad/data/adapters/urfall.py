@@ -45,7 +45,7 @@ import numpy as np
 
 from fsad import FsadError
 from fsad.data.adapters.base import Video, is_junk
-from fsad.data.adapters.frames import _decode
+from fsad.data.adapters.frames import decode_images
 
 SEQUENCE = re.compile(r"(fall|adl)-(\d{2})-cam0-rgb(\.zip)?")
 IGNORED = re.compile(r"(fall|adl)-\d{2}-((cam0-d|cam1-rgb|cam1-d)(\.zip)?|(acc|data)\.csv"
@@ -200,7 +200,7 @@ def _decode_zip(path: Path, members: list[str]) -> Iterator[np.ndarray]:
 def _loader(seq: FrameSequence, numbers: list[int]) -> Callable[[], Iterator[np.ndarray]]:
     names = [seq.frames[n] for n in numbers]
     if seq.source.is_dir():
-        return partial(_decode, [seq.source / n for n in names])
+        return partial(decode_images, [seq.source / n for n in names])
     return partial(_decode_zip, seq.source, names)
 
 

@@ -1,0 +1,220 @@
+"""`fsad detect`: adapt a trained model to a camera with K normal windows, then score new
+footage frame by frame.
+
+* Adaptation is the evaluation's rule (the inner loop of meta-training, `meta.adapt`) on K
+  windows drawn from the normal footage.
+* Scores are comparable across the videos of one run: every frame's raw Eq. 2 loss is
+  expressed against the same reference, the adapted model's losses on the normal footage:
+  ``score = (loss - median_normal) / (threshold - median_normal)``, so 0 is a typical
+  normal frame and 1 is the threshold. The default threshold is the 99th percentile of
+  the normal frames' losses (``--percentile``), or an absolute loss (``--threshold``).
+  (Eq. 4's per-video min-max would make every video reach 1, whatever it holds.)
+* Memory stays bounded: videos are decoded in chunks of ``batch`` windows; only the small
+  converted frames of the normal footage are held, to draw windows and calibrate.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from fsad import FsadError, meta
+from fsad.data.adapters.frames import decode_images, frame_files
+from fsad.data.store import convert
+from fsad.data.video import VideoWriter, read_frames
+from fsad.data.windows import to_tensor
+from fsad.device import autocast, pick, prepare
+from fsad.losses import frame_loss, psnr
+from fsad.models import split_output
+from fsad.score import load_generator
+from fsad.train import objective
+
+log = logging.getLogger("fsad")
+
+
+def raw_frames(path: Path) -> Iterator[np.ndarray]:
+    """Frames of a video file or of a folder of images, decoded lazily."""
+    path = Path(path)
+    if path.is_dir():
+        return decode_images(frame_files(path))
+    if not path.is_file():
+        raise FsadError(f"{path}: no such video file or frame folder")
+    return read_frames(path)
+
+
+class Detector:
+    def __init__(self, model: Path, device: str = "auto"):
+        self.generator, self.ckpt = load_generator(model)
+        self.frames = self.ckpt["frames"]
+        self.t = self.ckpt["t"]
+        self.weights = self.ckpt["settings"]["loss"]
+        self.device = pick(device)
+        self.generator = prepare(self.generator, self.device)
+
+    def convert(self, frame: np.ndarray) -> np.ndarray:
+        f = self.frames
+        return convert(frame, f["height"], f["width"], f["channels"])
+
+    def adapt(self, normal: np.ndarray, shots: int, seed: int, rule: dict) -> None:
+        windows = len(normal) - self.t
+        if shots > windows:
+            raise FsadError(f"--shots {shots} needs {shots} windows of {self.t + 1} frames, but "
+                            f"the normal footage has {len(normal)} frames ({max(windows, 0)} "
+                            "windows); give more normal footage or a smaller K")
+        if shots == 0:
+            return
+        gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        starts = np.sort(torch.randperm(windows, generator=gen)[:shots].numpy())
+        clips = to_tensor(np.stack([normal[s:s + self.t + 1] for s in starts]))
+        with autocast(self.device):
+            meta.adapt(self.generator, clips[:, :-1].to(self.device),
+                       clips[:, -1].to(self.device), objective(self.weights), rule["steps"],
+                       rule["lr"], rule["optimizer"])
+
+    @torch.no_grad()
+    def score_frames(self, frames: Iterator[np.ndarray], batch: int,
+                     desc: str = "") -> Iterator[tuple[int, float, float]]:
+        """(frame index, raw loss, PSNR) for every frame from t on, in chunks of ``batch``.
+        ``frames`` are already converted to the model's size (see ``convert``)."""
+        self.generator.eval()
+        buffer: list[np.ndarray] = []
+        first = 0  # index of buffer[0] in the video
+        n_seen = 0
+        bar = tqdm(desc=desc, unit="frame", disable=None)
+        for frame in frames:
+            buffer.append(frame)
+            n_seen += 1
+            if len(buffer) >= batch + self.t:
+                yield from self._score_buffer(buffer, first)
+                bar.update(len(buffer) - self.t)
+                first += len(buffer) - self.t
+                buffer = buffer[-self.t:]
+        if n_seen < self.t + 1:
+            raise FsadError(f"{desc or 'video'}: {n_seen} frame(s); at least t + 1 = "
+                            f"{self.t + 1} are needed to predict one")
+        if len(buffer) > self.t:
+            yield from self._score_buffer(buffer, first)
+            bar.update(len(buffer) - self.t)
+        bar.close()
+
+    def _score_buffer(self, buffer: list[np.ndarray], first: int):
+        clips = to_tensor(np.stack([np.stack(buffer[i:i + self.t + 1])
+                                    for i in range(len(buffer) - self.t)]))
+        x, y = clips[:, :-1].to(self.device), clips[:, -1].to(self.device)
+        with autocast(self.device):
+            pred = split_output(self.generator(x))[0]
+        pred = pred.float()
+        for i, (lv, pv) in enumerate(zip(frame_loss(pred, y, self.weights).tolist(),
+                                         psnr(pred, y).tolist(), strict=True)):
+            yield first + i + self.t, lv, pv
+
+
+def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
+           rule: dict, seed: int = 0, percentile: float = 99.0,
+           threshold: float | None = None, annotate: bool = False, batch: int = 32,
+           device: str = "auto") -> list[Path]:
+    if shots < 0:
+        raise FsadError(f"--shots must be >= 0, got {shots}")
+    det = Detector(model, device)
+    normal_frames = np.stack([det.convert(f) for f in raw_frames(normal)])
+    if len(normal_frames) < det.t + 1:
+        raise FsadError(f"{normal}: {len(normal_frames)} frame(s) of normal footage; at "
+                        f"least t + 1 = {det.t + 1} are needed")
+    det.adapt(normal_frames, shots, seed, rule)
+    reference = np.array([lv for _, lv, _ in det.score_frames(iter(normal_frames), batch,
+                                                              "calibrate")])
+    median = float(np.median(reference))
+    cut = float(threshold) if threshold is not None else float(
+        np.percentile(reference, percentile))
+    if cut <= median:
+        raise FsadError(f"threshold {cut:.5g} is not above the normal footage's median loss "
+                        f"{median:.5g}; choose a larger --threshold")
+    log.info("adapted with K=%d; normal median loss %.5g, threshold %.5g (%s)", shots, median,
+             cut, "--threshold" if threshold is not None else f"p{percentile:g} of normal")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for video in videos:
+        stem = Path(video).stem if Path(video).is_file() else Path(video).name
+        rows = []
+        frames = map(det.convert, raw_frames(video))
+        for frame, lv, pv in det.score_frames(frames, batch, str(video)):
+            s = (lv - median) / (cut - median)
+            rows.append((frame, lv, pv, s, int(lv > cut)))
+        csv_path = out / f"{stem}.scores.csv"
+        _write_rows(csv_path, rows)
+        _plot(out / f"{stem}.scores.png", rows, stem)
+        written += [csv_path, out / f"{stem}.scores.png"]
+        if annotate:
+            written.append(_annotate(video, rows, out / f"{stem}.annotated.avi"))
+        flagged = sum(r[4] for r in rows)
+        log.info("%s: %d frames scored, %d flagged", video, len(rows), flagged)
+    return written
+
+
+def _write_rows(path: Path, rows: list[tuple]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["frame", "loss", "psnr", "score", "flag"])
+        w.writerows([f, f"{lv:.8g}", f"{pv:.6g}", f"{s:.6g}", flag]
+                    for f, lv, pv, s, flag in rows)
+    os.replace(tmp, path)
+
+
+def _plot(path: Path, rows: list[tuple], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frames = [r[0] for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 2.6))
+    ax.plot(frames, [r[3] for r in rows], lw=1)
+    ax.axhline(1.0, color="tab:red", lw=0.8, ls="--", label="threshold")
+    for f, *_, flag in rows:
+        if flag:
+            ax.axvspan(f - 0.5, f + 0.5, color="tab:red", alpha=0.15, lw=0)
+    ax.set(xlabel="frame", ylabel="score", title=f"{title} (shaded: flagged)")
+    ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def _annotate(video: Path, rows: list[tuple], path: Path) -> Path:
+    """The input video with a score bar at the bottom and a red frame around flagged frames."""
+    by_frame = {r[0]: r for r in rows}
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.avi")
+    writer = None
+    try:
+        for i, frame in enumerate(raw_frames(video)):
+            if frame.ndim == 2:
+                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            h, w = frame.shape[:2]
+            if writer is None:
+                writer = VideoWriter(tmp, w, h)
+            row = by_frame.get(i)
+            if row is not None:
+                bar = int(np.clip(row[3], 0, 2) / 2 * w)
+                color = (0, 0, 255) if row[4] else (0, 200, 0)
+                cv2.rectangle(frame, (0, h - 6), (bar, h - 1), color, -1)
+                cv2.line(frame, (w // 2, h - 8), (w // 2, h - 1), (255, 255, 255), 1)
+                if row[4]:
+                    cv2.rectangle(frame, (0, 0), (w - 1, h - 1), (0, 0, 255), 3)
+            writer.write(frame)
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, path)
+    return path

@@ -2,6 +2,13 @@
 the same process, one after the other, on the same inputs, so machine noise mostly cancels.
 
 * ``train``: plain training throughput (samples/s) at the config's batch size;
+* ``extract_vs_decode``: frames/s of extraction into the HDF5 store against OpenCV
+  decode-only frames/s of the same videos (1.0 = extraction costs nothing beyond decoding);
+* ``loader_vs_model``: windows/s the store's window sampler delivers against windows/s the
+  model trains on (above 1 = the loader is never the bottleneck);
+* ``score_vs_forward``: frames/s of ``fsad score``'s scoring loop (store reads, batching,
+  Eq. 2 and PSNR per frame) against the model's bare batched forward pass on the same
+  windows;
 * ``meta_vs_plain``: one meta-iteration (tasks x (inner steps + query) on K windows, outer
   step, discriminator step) against the same number of plain forward/backward passes at
   the same batch sizes followed by one optimiser and one discriminator step.
@@ -10,6 +17,7 @@ the same process, one after the other, on the same inputs, so machine noise most
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -90,3 +98,74 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
     return {"shots": shots, "tasks": m["tasks"], "inner_steps": inner["steps"],
             "first_order": m["first_order"], "passes": passes, "meta_iteration_s": meta_s,
             "plain_passes_s": plain_s, "meta_vs_plain": meta_s / plain_s}
+
+
+def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
+    """Extraction vs decode-only, and the window sampler vs the model's appetite, on a
+    freshly generated synthetic scene of the configured size."""
+    from fsad.data.adapters import load_videos
+    from fsad.data.store import FrameStore, write_store
+    from fsad.data.synth import generate
+    from fsad.data.windows import WindowSet
+
+    s, f = cfg["synth"], cfg["frames"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = generate(Path(tmp) / "synth", scenes=2, train_videos=2, test_videos=1,
+                        frames=max(s["frames"], 60), height=s["height"], width=s["width"])
+        videos = load_videos("synthetic", root)
+        n_frames = sum(sum(1 for _ in v.frames()) for v in videos)
+        t_decode = _time(lambda: [sum(1 for _ in v.frames()) for v in videos], repeats)
+        store_path = Path(tmp) / "s.h5"
+        t_extract = _time(lambda: write_store(videos, store_path, f["height"], f["width"],
+                                              f["channels"]), repeats)
+        store = FrameStore(store_path)
+        windows = WindowSet(store, store.select(None, "train"), cfg["model"]["t"])
+        bs = cfg["pretrain"]["batch_size"]
+        gen = torch.Generator().manual_seed(0)
+        t_load = _time(lambda: windows.sample(bs, gen), max(repeats, 10))
+        store.close()
+    model = train_throughput(cfg, backbone, repeats)
+    return {"frames": n_frames, "decode_fps": n_frames / t_decode,
+            "extract_fps": n_frames / t_extract, "extract_vs_decode": t_decode / t_extract,
+            "loader_windows_per_s": bs / t_load, "model_windows_per_s": model["samples_per_s"],
+            "loader_vs_model": (bs / t_load) / model["samples_per_s"]}
+
+
+def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
+    """``fsad score``'s loop against the bare forward pass, on one synthetic test scene."""
+    from fsad import checkpoint
+    from fsad.data.adapters import load_videos
+    from fsad.data.store import FrameStore, write_store
+    from fsad.data.synth import generate
+    from fsad.data.windows import sequential_windows
+    from fsad.score import score
+
+    s, f = cfg["synth"], cfg["frames"]
+    bs = cfg["evaluate"]["batch_size"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = generate(Path(tmp) / "synth", scenes=2, train_videos=1, test_videos=2,
+                        frames=max(s["frames"], 60), height=s["height"], width=s["width"])
+        store_path = write_store(load_videos("synthetic", root), Path(tmp) / "s.h5",
+                                 f["height"], f["width"], f["channels"])
+        tr = _trainer(cfg, backbone)
+        model = Path(tmp) / "m.pt"
+        checkpoint.save(model, {**tr._payload(), "settings": {"loss": cfg["loss"]}})
+        cfg = {**cfg, "targets": {"t": {"dataset": "synthetic", "scenes": ["s01"]}}}
+        out = Path(tmp) / "scores.csv"
+        t_score = _time(lambda: score(cfg, model, store_path, "t", 0, 0, out,
+                                      {"source": "", "method": ""}), repeats)
+        store = FrameStore(store_path)
+        clips = [(x.to(tr.device), y) for v in store.select(["s01"], "test")
+                 for _, x, y in sequential_windows(store.frames(v.id), cfg["model"]["t"], bs)]
+        n = sum(len(x) for x, _ in clips)
+        tr.G.eval()
+
+        def forward() -> None:
+            with torch.no_grad():
+                for x, _ in clips:
+                    tr.G(x)
+
+        t_forward = _time(forward, repeats)
+        store.close()
+    return {"frames": n, "score_fps": n / t_score, "forward_fps": n / t_forward,
+            "score_vs_forward": t_forward / t_score}

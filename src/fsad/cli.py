@@ -299,12 +299,23 @@ def bench(backbone, shots_list, repeats, as_json, config_file, params_json, thre
         k = cfg["meta"]["shots"]
         shots_list = [k] if k != "matched" else [s for s in cfg["evaluate"]["shots"] if s > 0]
     result = {"train": b.train_throughput(cfg, backbone, repeats),
+              "data": b.data_path(cfg, backbone, repeats),
+              "scoring": b.scoring(cfg, backbone, repeats),
               "meta": [b.meta_vs_plain(cfg, k, backbone, repeats) for k in shots_list]}
+    result["extract_vs_decode"] = result["data"]["extract_vs_decode"]
+    result["loader_vs_model"] = result["data"]["loader_vs_model"]
+    result["score_vs_forward"] = result["scoring"]["score_vs_forward"]
     result["meta_vs_plain"] = result["meta"][0]["meta_vs_plain"]
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    t = result["train"]
+    d, sc, t = result["data"], result["scoring"], result["train"]
+    click.echo(f"extraction: {d['extract_fps']:.0f} frames/s vs decode-only "
+               f"{d['decode_fps']:.0f} frames/s -> x{d['extract_vs_decode']:.2f}")
+    click.echo(f"window loader: {d['loader_windows_per_s']:.0f} windows/s vs the model's "
+               f"{d['model_windows_per_s']:.1f} -> x{d['loader_vs_model']:.1f}")
+    click.echo(f"scoring: {sc['score_fps']:.0f} frames/s vs bare forward {sc['forward_fps']:.0f}"
+               f" frames/s -> x{sc['score_vs_forward']:.2f}")
     click.echo(f"training: {t['samples_per_s']:.1f} samples/s (batch {t['batch_size']}, "
                f"{1000 * t['step_s']:.0f} ms/step)")
     for r in result["meta"]:

@@ -13,7 +13,8 @@ def test_bench_json_reports_meta_vs_plain():
          "--repeats", "1", "--json"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["meta_vs_plain"] > 0
+    for key in ("extract_vs_decode", "loader_vs_model", "meta_vs_plain", "score_vs_forward"):
+        assert data[key] > 0, key
     assert data["train"]["samples_per_s"] > 0
     # smoke.yaml has meta.shots: matched and evaluates K = 1, 2
     assert [m["shots"] for m in data["meta"]] == [1, 2]

@@ -9,6 +9,9 @@ from snakemake.utils import min_version
 min_version("9.20")
 
 
+report: "workflow/report/workflow.rst"
+
+
 # config/config.yaml is the default; a --configfile replaces it instead of being merged
 # into it (a merge would keep the default's sources and targets beside the new ones).
 if not workflow.overwrite_configfiles:

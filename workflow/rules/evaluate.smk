@@ -29,7 +29,9 @@ rule evaluate:
         scores=all_score_files(),
         code=CODE_EVAL,
     output:
-        auc="results/auc.csv",
+        auc=report(
+            "results/auc.csv", caption="../report/auc.rst", category="AUC tables"
+        ),
         metrics="results/metrics.json",
     log:
         "results/logs/evaluate.log",

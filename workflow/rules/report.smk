@@ -1,4 +1,4 @@
-# Tables in the paper's layout and figures.
+# Tables in the paper's layout and figures, all in `snakemake --report results/report.html`.
 
 
 rule tables:
@@ -6,8 +6,16 @@ rule tables:
         auc="results/auc.csv",
         code=CODE_REPORT,
     output:
-        md="results/tables/auc.md",
-        csv="results/tables/auc_summary.csv",
+        md=report(
+            "results/tables/auc.md",
+            caption="../report/tables.rst",
+            category="AUC tables",
+        ),
+        csv=report(
+            "results/tables/auc_summary.csv",
+            caption="../report/tables.rst",
+            category="AUC tables",
+        ),
     log:
         "results/logs/tables.log",
     conda:
@@ -22,7 +30,19 @@ rule figures:
         scores=target_scores,
         code=CODE_REPORT,
     output:
-        directory("results/figures/{source}/{target}/{backbone}"),
+        report(
+            directory("results/figures/{source}/{target}/{backbone}"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            # {name} comes from the pattern: roc.png or scores_<video>.png
+            category=lambda w: "ROC curves" if w.name == "roc" else "Per-video scores",
+            subcategory="{source} to {target}, {backbone}",
+            labels={
+                "target": "{target}",
+                "backbone": "{backbone}",
+                "figure": "{name}",
+            },
+        ),
     log:
         "results/logs/figures/{source}_{target}_{backbone}.log",
     conda:

@@ -15,6 +15,7 @@ import click
 
 from fsad import FsadError, __version__
 from fsad import config as config_mod
+from fsad.data.adapters import ADAPTERS
 
 CONFIG_OPT = click.option("--config", "config_file", type=click.Path(dir_okay=False),
                           help="YAML config (default: built-in defaults = the synthetic "
@@ -235,8 +236,7 @@ def datasets() -> None:
 
 
 @datasets.command("check")
-@click.argument("adapter", type=click.Choice(["synthetic", "frames", "ucsd", "avenue",
-                                              "shanghaitech", "ucf_crime", "urfall"]))
+@click.argument("adapter", type=click.Choice(ADAPTERS))
 @click.argument("root", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def datasets_check(adapter, root, as_json) -> None:

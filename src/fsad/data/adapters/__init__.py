@@ -7,64 +7,15 @@ the decoded frame count during extraction); junk files (.DS_Store, ._*) are igno
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from pathlib import Path
 
 from fsad import FsadError
 from fsad.data.adapters.base import Video
 
-
-def _synthetic(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.synthetic import videos
-
-    return videos(root, **opts)
-
-
-def _frames(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.frames import videos
-
-    return videos(root, **opts)
-
-
-def _ucsd(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.ucsd import videos
-
-    return videos(root, **opts)
-
-
-def _avenue(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.avenue import videos
-
-    return videos(root, **opts)
-
-
-def _shanghaitech(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.shanghaitech import videos
-
-    return videos(root, **opts)
-
-
-def _ucf_crime(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.ucf_crime import videos
-
-    return videos(root, **opts)
-
-
-def _urfall(root: Path, **opts) -> list[Video]:
-    from fsad.data.adapters.urfall import videos
-
-    return videos(root, **opts)
-
-
-ADAPTERS: dict[str, Callable[..., list[Video]]] = {
-    "synthetic": _synthetic,
-    "frames": _frames,
-    "ucsd": _ucsd,
-    "avenue": _avenue,
-    "shanghaitech": _shanghaitech,
-    "ucf_crime": _ucf_crime,
-    "urfall": _urfall,
-}
+# Adapter name -> module of this package defining `videos(root, **options)`; imported on
+# first use, so reading one layout never imports another's dependencies.
+ADAPTERS = ("synthetic", "frames", "ucsd", "avenue", "shanghaitech", "ucf_crime", "urfall")
 
 
 # Where each release comes from and what its root folder must hold (for error messages).
@@ -94,4 +45,4 @@ def load_videos(adapter: str, root: str | Path, **opts) -> list[Video]:
         raise FsadError(f"dataset root not found: {root} (adapter '{adapter}': "
                         f"{DOWNLOAD_HINTS[adapter]}; or fix the path in the config's "
                         "'datasets' section)")
-    return ADAPTERS[adapter](root, **opts)
+    return importlib.import_module(f"fsad.data.adapters.{adapter}").videos(root, **opts)

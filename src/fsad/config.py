@@ -27,7 +27,8 @@ SECTIONS = {
     "extract": ["frames", "datasets.{dataset}"],
     "pretrain": ["seed", "device", "sources.{source}", "model", "loss", "pretrain"],
     "meta": ["seed", "device", "sources.{source}", "model", "loss", "meta", "inner"],
-    "score": ["seed", "device", "targets.{target}", "inner", "evaluate.batch_size"],
+    "score": ["seed", "device", "targets.{target}", "inner", "evaluate.batch_size",
+              "evaluate.protocol"],
 }
 
 

@@ -8,17 +8,19 @@ the first frames); the scores file lists the frames that are.
 
 from __future__ import annotations
 
+import copy
 import csv
 import logging
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from fsad import FsadError, checkpoint, meta
 from fsad.data.store import FrameStore
-from fsad.data.windows import WindowSet, sequential_windows
+from fsad.data.windows import WindowSet, sequential_windows, to_tensor
 from fsad.device import autocast, pick, prepare
 from fsad.losses import frame_loss, psnr
 from fsad.models import build, split_output
@@ -72,35 +74,55 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     generator = prepare(generator, device)
     weights = ckpt["settings"]["loss"]
     t = ckpt["t"]
-    if shots:
-        x, y = adaptation_windows(store, scenes, t, shots, seed, cfg["seed"])
-        inner = cfg["inner"]
+    inner = cfg["inner"]
+
+    def adapt(model, x, y):
         with autocast(device):
-            meta.adapt(generator, x.to(device), y.to(device), objective(weights),
-                       inner["steps"], inner["lr"], inner["optimizer"])
-    generator.eval()
+            meta.adapt(model, x.to(device), y.to(device), objective(weights), inner["steps"],
+                       inner["lr"], inner["optimizer"])
+
+    per_video = cfg["evaluate"]["protocol"] == "test_prefix"
+    if shots and not per_video:
+        adapt(generator, *adaptation_windows(store, scenes, t, shots, seed, cfg["seed"]))
     videos = store.select(scenes, "test")
     if not videos:
         raise FsadError(f"{store.path}: target '{target}' has no test videos")
     rows = []
-    with torch.no_grad():
-        for video in tqdm(videos, desc=f"score {target} K={shots}", disable=None):
-            clip_frames, clip_labels = store.frames(video.id), store.labels(video.id)
-            for first, x, y in sequential_windows(clip_frames, t, cfg["evaluate"]["batch_size"]):
-                x, y = x.to(device), y.to(device)
-                with autocast(device):
-                    pred = split_output(generator(x))[0]
-                pred = pred.float()
-                losses = frame_loss(pred, y, weights).tolist()
-                psnrs = psnr(pred, y).tolist()
-                for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
-                    frame = first + i
-                    rows.append([labels["source"], target, ckpt["backbone"], labels["method"],
-                                 shots, seed, video.id, frame, int(clip_labels[frame]),
-                                 f"{lv:.8g}", f"{pv:.8g}"])
+    for video in tqdm(videos, desc=f"score {target} K={shots}", disable=None):
+        clip_frames, clip_labels = store.frames(video.id), store.labels(video.id)
+        model, skip = generator, 0
+        if shots and per_video:
+            # MPN's protocol: adapt a fresh copy on this video's first K windows and leave
+            # the frames they cover (targets t .. t+K-1) out of the scores.
+            if len(clip_frames) < t + shots + 1:
+                raise FsadError(f"{video.id}: {len(clip_frames)} frames, too short for "
+                                f"{shots} adaptation windows plus one scored frame")
+            model, skip = copy.deepcopy(generator), shots
+            prefix = to_tensor(np.stack([clip_frames[i:i + t + 1] for i in range(shots)]))
+            adapt(model, prefix[:, :-1], prefix[:, -1])
+        for frame, lv, pv in predict_video(model, clip_frames[skip:], t, weights, device,
+                                           cfg["evaluate"]["batch_size"]):
+            frame += skip
+            rows.append([labels["source"], target, ckpt["backbone"], labels["method"], shots,
+                         seed, video.id, frame, int(clip_labels[frame]), f"{lv:.8g}",
+                         f"{pv:.8g}"])
     write_csv(out, COLUMNS, rows)
     log.info("scored %d frames of %d test videos -> %s", len(rows), len(videos), out)
     return out
+
+
+@torch.no_grad()
+def predict_video(model, frames: np.ndarray, t: int, weights: dict, device, batch_size: int):
+    """(frame index, Eq. 2 loss, PSNR) for every frame of ``frames`` from t on."""
+    model.eval()
+    for first, x, y in sequential_windows(frames, t, batch_size):
+        x, y = x.to(device), y.to(device)
+        with autocast(device):
+            pred = split_output(model(x))[0]
+        pred = pred.float()
+        losses, psnrs = frame_loss(pred, y, weights).tolist(), psnr(pred, y).tolist()
+        for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
+            yield first + i, lv, pv
 
 
 def write_csv(path: Path, header: list[str], rows: list[list]) -> None:

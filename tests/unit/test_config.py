@@ -42,7 +42,8 @@ def test_subset_carries_only_what_a_step_reads():
     sub = cfgmod.subset(cfg, "score", target="scene08")
     assert set(sub) == {"seed", "device", "targets", "inner", "evaluate"}
     assert list(sub["targets"]) == ["scene08"]
-    assert sub["evaluate"] == {"batch_size": cfg["evaluate"]["batch_size"]}
+    assert sub["evaluate"] == {"batch_size": cfg["evaluate"]["batch_size"],
+                               "protocol": "train_windows"}
     # A partial config is valid on its own (Snakemake hands steps such subsets).
     assert cfgmod.load(overrides=sub)["targets"]["scene08"]["scenes"] == ["s08"]
 

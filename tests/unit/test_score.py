@@ -1,0 +1,51 @@
+"""Scoring: both adaptation protocols, and what each leaves out of the scores."""
+
+import csv
+
+import pytest
+
+from fsad import config as cfgmod
+from fsad.score import score
+from fsad.train import pretrain
+
+BASE = {"device": "cpu", "sources": {"s": {"dataset": "synthetic", "scenes": ["s00", "s01"]}},
+        "targets": {"t": {"dataset": "synthetic", "scenes": ["s02"]}},
+        "model": {"widths": [4, 8], "lstm_hidden": 4, "disc_width": 4},
+        "pretrain": {"steps": 2, "batch_size": 4, "checkpoint_every": 2},
+        "inner": {"steps": 1, "lr": 0.001, "optimizer": "adam"}}
+
+
+@pytest.fixture(scope="module")
+def model(tiny_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "model.pt"
+    pretrain(cfgmod.load(overrides=BASE), tiny_store, "s", "rgan", out)
+    return out
+
+
+def run(model, store, tmp_path, protocol, shots, seed=0):
+    cfg = cfgmod.load(overrides={**BASE, "evaluate": {"protocol": protocol}})
+    out = tmp_path / f"{protocol}_{shots}_{seed}.csv"
+    score(cfg, model, store, "t", shots, seed, out, {"source": "s", "method": "pretrained"})
+    with open(out, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_train_windows_scores_every_frame_from_t(model, tiny_store, tmp_path):
+    rows = run(model, tiny_store, tmp_path, "train_windows", 2)
+    assert [int(r["frame"]) for r in rows] == list(range(3, 40))
+    # different draws adapt differently
+    other = run(model, tiny_store, tmp_path, "train_windows", 2, seed=1)
+    assert [r["loss"] for r in rows] != [r["loss"] for r in other]
+
+
+def test_test_prefix_leaves_the_adaptation_frames_out(model, tiny_store, tmp_path):
+    rows = run(model, tiny_store, tmp_path, "test_prefix", 2)
+    assert [int(r["frame"]) for r in rows] == list(range(3 + 2, 40))
+    assert run(model, tiny_store, tmp_path, "test_prefix", 0) == run(
+        model, tiny_store, tmp_path, "train_windows", 0)
+
+
+def test_same_seed_same_scores(model, tiny_store, tmp_path):
+    a = run(model, tiny_store, tmp_path, "train_windows", 2, seed=3)
+    b = run(model, tiny_store, tmp_path.parent, "train_windows", 2, seed=3)
+    assert a == b

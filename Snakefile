@@ -33,3 +33,4 @@ rule all:
         "results/auc.csv",
         "results/tables/auc.md",
         figure_dirs(),
+        ["results/tables/full_data.csv"] if config["full_data"] else [],

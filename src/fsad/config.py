@@ -67,6 +67,10 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
             e = errors[0]
             where = "/".join(str(p) for p in e.path) or "(top level)"
             raise FsadError(f"{source}: invalid value at '{where}': {e.message}")
+    for name in cfg["full_data"] if check_refs else ():
+        if name not in cfg["targets"]:
+            raise FsadError(f"{source}: full_data lists '{name}', which is not a target "
+                            f"(targets: {', '.join(cfg['targets'])})")
     for group in ("sources", "targets") if check_refs else ():
         for name, spec in cfg[group].items():
             if spec["dataset"] not in cfg["datasets"]:

@@ -146,3 +146,14 @@ def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):
     assert counts["score"] == 2 * 4 * 19
     assert counts["meta_train"] == 2 * 3 and counts["pretrain"] == 2
     assert counts["extract"] == 6
+
+
+def test_full_data_table_is_in_the_dag(workdir):
+    text = (workdir / "config/smoke.yaml").read_text()
+    (workdir / "config/smoke_full.yaml").write_text(text + "full_data: [scene03]\n")
+    result = snakemake("-n", "--configfile", "config/smoke_full.yaml", cwd=workdir)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "results/models/full-scene03/rgan/pretrained/model.pt" in out
+    assert "results/scores/full-scene03/scene03/rgan/pretrained/k0/seed0.csv" in out
+    assert "results/tables/full_data.csv" in out

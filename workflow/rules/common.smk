@@ -54,9 +54,20 @@ CODE_EVAL = code("metrics.py")
 CODE_REPORT = code("metrics.py", "report.py")
 
 
+# The standard (full-data) setting trains on a target's own training videos: that target
+# becomes a source named full-<target>.
+FULL_SOURCES = {f"full-{t}": config["targets"][t] for t in config["full_data"]}
+
+
+def with_full_sources():
+    return {**config, "sources": {**config["sources"], **FULL_SOURCES}}
+
+
 def step_params(step, **names):
     """The config sections one step reads, as JSON (a change reruns just that step)."""
-    return json.dumps(fsad_config.subset(config, step, **names), sort_keys=True)
+    return json.dumps(
+        fsad_config.subset(with_full_sources(), step, **names), sort_keys=True
+    )
 
 
 def generated_by_synth(dataset):
@@ -91,7 +102,7 @@ def dataset_root(wildcards):
 
 
 def frames_of(group, name):
-    return f"results/frames/{config[group][name]['dataset']}.h5"
+    return f"results/frames/{with_full_sources()[group][name]['dataset']}.h5"
 
 
 def meta_shots(shots):
@@ -133,6 +144,14 @@ def all_score_files(backbones=None):
 
 
 ALL_BACKBONES = ["rgan", "rgan_star", "rvae"]
+
+
+def full_data_scores():
+    return [
+        f"results/scores/full-{t}/{t}/{backbone}/pretrained/k0/seed0.csv"
+        for t in config["full_data"]
+        for backbone in config["backbones"]
+    ]
 
 
 def figure_dirs():

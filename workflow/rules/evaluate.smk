@@ -56,3 +56,19 @@ rule evaluate_backbones:
         "../envs/fsad.yaml"
     shell:
         "fsad evaluate {input.scores} --out {output.auc} > {log} 2>&1"
+
+
+# The standard (full-data) table: each target in `full_data` trained on its own training
+# videos (source full-<target>) and scored unadapted.
+rule evaluate_full_data:
+    input:
+        scores=full_data_scores(),
+        code=CODE_EVAL,
+    output:
+        auc="results/tables/full_data.csv",
+    log:
+        "results/logs/evaluate_full_data.log",
+    conda:
+        "../envs/fsad.yaml"
+    shell:
+        "fsad evaluate {input.scores} --out {output.auc} > {log} 2>&1"

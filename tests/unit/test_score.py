@@ -49,3 +49,20 @@ def test_same_seed_same_scores(model, tiny_store, tmp_path):
     a = run(model, tiny_store, tmp_path, "train_windows", 2, seed=3)
     b = run(model, tiny_store, tmp_path.parent, "train_windows", 2, seed=3)
     assert a == b
+
+
+def test_fsad_adapt_saves_what_scoring_adapts_to(model, tiny_store, tmp_path):
+    """`fsad adapt` + scoring at K = 0 gives the same scores as scoring with K = 2."""
+    import json
+    import subprocess
+    import sys
+
+    adapted = tmp_path / "adapted.pt"
+    result = subprocess.run(
+        [sys.executable, "-m", "fsad.cli", "adapt", "--model", str(model), "--frames",
+         str(tiny_store), "--target", "t", "--shots", "2", "--seed", "1", "--out", str(adapted),
+         "--params", json.dumps(BASE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    direct = run(model, tiny_store, tmp_path, "train_windows", 2, seed=1)
+    via_file = run(adapted, tiny_store, tmp_path.parent, "train_windows", 0, seed=1)
+    assert [r["loss"] for r in direct] == [r["loss"] for r in via_file]

@@ -13,23 +13,17 @@ from pathlib import Path
 import torch
 
 from fsad import FsadError
+from fsad.atomic import atomic_path
 
 FORMAT = "fsad-checkpoint"
 VERSION = 1
 
 
 def save(path: str | Path, payload: dict) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save({"format": FORMAT, "version": VERSION, **payload}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save({"format": FORMAT, "version": VERSION, **payload}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def load(path: str | Path) -> dict:

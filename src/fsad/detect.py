@@ -15,9 +15,7 @@ footage frame by frame.
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import torch
 from tqdm import tqdm
 
 from fsad import FsadError, meta
+from fsad.atomic import atomic_path
 from fsad.data.adapters.frames import decode_images, frame_files
 from fsad.data.store import convert
 from fsad.data.video import VideoWriter, read_frames
@@ -34,7 +33,7 @@ from fsad.data.windows import to_tensor
 from fsad.device import autocast, pick, prepare
 from fsad.losses import frame_loss, psnr
 from fsad.models import split_output
-from fsad.score import load_generator
+from fsad.score import load_generator, write_csv
 from fsad.train import objective
 
 log = logging.getLogger("fsad")
@@ -161,13 +160,8 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
 
 
 def _write_rows(path: Path, rows: list[tuple]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["frame", "loss", "psnr", "score", "flag"])
-        w.writerows([f, f"{lv:.8g}", f"{pv:.6g}", f"{s:.6g}", flag]
-                    for f, lv, pv, s, flag in rows)
-    os.replace(tmp, path)
+    write_csv(path, ["frame", "loss", "psnr", "score", "flag"],
+              [[f, f"{lv:.8g}", f"{pv:.6g}", f"{s:.6g}", flag] for f, lv, pv, s, flag in rows])
 
 
 def _plot(path: Path, rows: list[tuple], title: str) -> None:
@@ -186,35 +180,33 @@ def _plot(path: Path, rows: list[tuple], title: str) -> None:
     ax.set(xlabel="frame", ylabel="score", title=f"{title} (shaded: flagged)")
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def _annotate(video: Path, rows: list[tuple], path: Path) -> Path:
     """The input video with a score bar at the bottom and a red frame around flagged frames."""
     by_frame = {r[0]: r for r in rows}
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.avi")
-    writer = None
-    try:
-        for i, frame in enumerate(raw_frames(video)):
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            h, w = frame.shape[:2]
-            if writer is None:
-                writer = VideoWriter(tmp, w, h)
-            row = by_frame.get(i)
-            if row is not None:
-                bar = int(np.clip(row[3], 0, 2) / 2 * w)
-                color = (0, 0, 255) if row[4] else (0, 200, 0)
-                cv2.rectangle(frame, (0, h - 6), (bar, h - 1), color, -1)
-                cv2.line(frame, (w // 2, h - 8), (w // 2, h - 1), (255, 255, 255), 1)
-                if row[4]:
-                    cv2.rectangle(frame, (0, 0), (w - 1, h - 1), (0, 0, 255), 3)
-            writer.write(frame)
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        writer = None  # opened at the first frame, whose size it needs
+        try:
+            for i, frame in enumerate(raw_frames(video)):
+                if frame.ndim == 2:
+                    frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+                h, w = frame.shape[:2]
+                if writer is None:
+                    writer = VideoWriter(tmp, w, h)
+                row = by_frame.get(i)
+                if row is not None:
+                    bar = int(np.clip(row[3], 0, 2) / 2 * w)
+                    color = (0, 0, 255) if row[4] else (0, 200, 0)
+                    cv2.rectangle(frame, (0, h - 6), (bar, h - 1), color, -1)
+                    cv2.line(frame, (w // 2, h - 8), (w // 2, h - 1), (255, 255, 255), 1)
+                    if row[4]:
+                        cv2.rectangle(frame, (0, 0), (w - 1, h - 1), (0, 0, 255), 3)
+                writer.write(frame)
+        finally:
+            if writer is not None:
+                writer.close()  # before the rename: the file is complete only then
     return path

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from fsad import FsadError
+from fsad.atomic import atomic_path
 from fsad.score import write_csv
 
 KEY = ["source", "target", "backbone", "method", "shots", "seed"]
@@ -94,9 +94,8 @@ def _write_metrics(results: list[dict], path: Path) -> None:
     out = {"/".join([s["source"], s["target"], s["backbone"], s["method"], f"k{s['shots']}"]):
            {"frame_auc_mean": round(s["mean"], 6), "frame_auc_std": round(s["std"], 6),
             "seeds": s["n"]} for s in summarise(results)}
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
 
 
 def read_auc(path: Path) -> list[dict]:

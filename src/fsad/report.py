@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,15 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
+from fsad.atomic import atomic_path  # noqa: E402
 from fsad.metrics import minmax, read_auc, read_scores, summarise  # noqa: E402
 from fsad.score import write_csv  # noqa: E402
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def auc_tables(auc_csv: Path, out_md: Path, out_csv: Path | None = None) -> str:
@@ -62,7 +55,8 @@ def auc_tables(auc_csv: Path, out_md: Path, out_csv: Path | None = None) -> str:
             flat.append([*r, m, k, f"{c['mean']:.6f}", f"{c['std']:.6f}", c["n"]])
         lines.append("| " + " | ".join([*r, *vals]) + " |")
     text = "\n".join(lines) + "\n"
-    _atomic_text(Path(out_md), text)
+    with atomic_path(out_md) as tmp:
+        tmp.write_text(text)
     if out_csv is not None:
         write_csv(out_csv, ["source", "target", "backbone", "method", "shots", "mean", "std",
                             "seeds"], flat)
@@ -129,8 +123,7 @@ def plot_target(score_files: list[Path], out_dir: Path) -> list[Path]:
 
 def _save(fig, path: Path) -> Path:
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=110)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
     plt.close(fig)
-    os.replace(tmp, path)
     return path

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import csv
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from fsad import FsadError, checkpoint, meta
+from fsad.atomic import atomic_path
 from fsad.data.store import FrameStore
 from fsad.data.windows import WindowSet, sequential_windows, to_tensor
 from fsad.device import autocast, pick, prepare
@@ -127,14 +127,7 @@ def predict_video(model, frames: np.ndarray, t: int, weights: dict, device, batc
 
 def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
     """Write a CSV atomically (temporary name, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -13,7 +13,6 @@ final name. Readers open the file read-only.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from fsad import FsadError
+from fsad.atomic import atomic_path
 from fsad.data.adapters.base import Video
 
 FORMAT = "fsad-frames"
@@ -45,31 +45,25 @@ def write_store(videos: Iterable[Video], out: Path, height: int, width: int, cha
                 attrs: dict | None = None) -> Path:
     """Decode every video, convert its frames and write the store atomically."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     videos = list(videos)
-    try:
-        with h5py.File(tmp, "w") as h5:
-            h5.attrs.update({"format": FORMAT, "version": VERSION, "height": height,
-                             "width": width, "channels": channels, **(attrs or {})})
-            root = h5.create_group("videos")
-            for video in tqdm(videos, desc=f"extract {out.name}", disable=None):
-                frames = np.stack([convert(f, height, width, channels) for f in video.frames()])
-                if video.labels is not None and len(video.labels) != len(frames):
-                    raise FsadError(
-                        f"{video.label_source or video.source}: {len(video.labels)} labels for "
-                        f"{len(frames)} decoded frames of {video.source}; the label file must "
-                        "have exactly one entry per frame")
-                g = root.create_group(video.id)
-                g.create_dataset("frames", data=frames, chunks=(1, height, width, channels))
-                if video.labels is not None:
-                    g.create_dataset("labels", data=video.labels.astype(np.uint8))
-                g.attrs.update({"scene": video.scene, "split": video.split,
-                                "source": str(video.source),
-                                "label_source": str(video.label_source or "")})
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as h5:
+        h5.attrs.update({"format": FORMAT, "version": VERSION, "height": height,
+                         "width": width, "channels": channels, **(attrs or {})})
+        root = h5.create_group("videos")
+        for video in tqdm(videos, desc=f"extract {out.name}", disable=None):
+            frames = np.stack([convert(f, height, width, channels) for f in video.frames()])
+            if video.labels is not None and len(video.labels) != len(frames):
+                raise FsadError(
+                    f"{video.label_source or video.source}: {len(video.labels)} labels for "
+                    f"{len(frames)} decoded frames of {video.source}; the label file must "
+                    "have exactly one entry per frame")
+            g = root.create_group(video.id)
+            g.create_dataset("frames", data=frames, chunks=(1, height, width, channels))
+            if video.labels is not None:
+                g.create_dataset("labels", data=video.labels.astype(np.uint8))
+            g.attrs.update({"scene": video.scene, "split": video.split,
+                            "source": str(video.source),
+                            "label_source": str(video.label_source or "")})
     return out
 
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fsad.models.convlstm import ConvLSTMCell
-from fsad.models.unet import double_conv
+from fsad.models.unet import double_conv, upsample_through
 
 
 class RGANStar(nn.Module):
@@ -42,11 +42,7 @@ class RGANStar(nn.Module):
         return self.to_latent(x)
 
     def decode(self, h: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-        x = self.from_latent(h)
-        for i, block in enumerate(self.decoder):
-            steps_left = len(self.decoder) - i - 1
-            target = (math.ceil(size[0] / 2**steps_left), math.ceil(size[1] / 2**steps_left))
-            x = block(F.interpolate(x, size=target, mode="bilinear", align_corners=False))
+        x = upsample_through(self.decoder, self.from_latent(h), size)
         return torch.sigmoid(self.out(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,16 +14,13 @@ weights). Gray frames are repeated to three channels for the VGG input.
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
 from fsad import FsadError
 from fsad.models.convlstm import ConvLSTMCell
-from fsad.models.unet import double_conv
+from fsad.models.unet import double_conv, upsample_through
 
 VGG16_TO_POOL4 = cfgs["D"][: cfgs["D"].index("M", 13) + 1]  # conv1_1 .. pool4
 
@@ -75,11 +72,7 @@ class RVAE(nn.Module):
         feat = self.vgg(frames)
         mu, logvar = self.mu(feat), self.logvar(feat).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
-        y = self.from_latent(z)
-        for i, block in enumerate(self.decoder):
-            left = len(self.decoder) - i - 1
-            y = block(F.interpolate(y, size=(math.ceil(h / 2**left), math.ceil(w / 2**left)),
-                                    mode="bilinear", align_corners=False))
+        y = upsample_through(self.decoder, self.from_latent(z), (h, w))
         per_frame = self.to_frame(y).unflatten(0, (b, t))
         state = None
         for step in range(t):

@@ -6,6 +6,8 @@ gives the plain autoencoder r-GAN* builds on.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -16,6 +18,16 @@ def double_conv(cin: int, cout: int) -> nn.Sequential:
         nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True),
         nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True),
     )
+
+
+def upsample_through(blocks: nn.ModuleList, x: torch.Tensor, size) -> torch.Tensor:
+    """Skip-less decoding: before each block, bilinear up-sampling to the frame ``size``
+    divided by the remaining power of two, so odd sizes come out exact."""
+    for i, block in enumerate(blocks):
+        left = len(blocks) - i - 1
+        target = (math.ceil(size[0] / 2**left), math.ceil(size[1] / 2**left))
+        x = block(F.interpolate(x, size=target, mode="bilinear", align_corners=False))
+    return x
 
 
 class UNet(nn.Module):

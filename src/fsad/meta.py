@@ -1,13 +1,17 @@
-"""Functional MAML (Finn et al. 2017) as in the paper's Eq. 1, built on
-torch.func.functional_call: the inner loop produces new parameter tensors from the old ones
-and never touches the module's own weights (the authors' code reloaded them from disk).
+"""Functional MAML (Finn et al. 2017) as in the paper's Eq. 1, built on torch.func: the
+inner loop produces new parameter tensors from the old ones and never touches the module's
+own weights (the authors' code reloaded them from disk).
 
 * ``inner_loop`` is Eq. 1, repeated ``steps`` times with SGD (or Adam), on a task's K
   support windows batched into one forward pass. The same function is the K-shot
   adaptation of a trained model to a new scene, so both use one update rule.
 * ``first_order=True`` drops the second-order terms (FOMAML, what the authors' code did):
-  inner gradients are detached, and the query gradient at the adapted weights is applied to
-  the initial weights. ``False`` keeps the graph through the inner steps (full MAML).
+  inner gradients are taken on detached weights, and the query gradient at the adapted
+  weights is applied to the initial weights. ``False`` keeps the graph through the inner
+  steps (full MAML; torch.func.grad composes with the outer autograd).
+* ``query_losses`` runs several tasks at once: ``torch.func.vmap`` over the task axis turns
+  T tasks of K windows into one pass of T x K windows per inner step, each task with its
+  own adapted weights. The arithmetic is per task, exactly as in a loop over tasks.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.func import functional_call
+from torch.func import functional_call, grad, vmap
 
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[object, torch.Tensor], torch.Tensor]  # (model output, target) -> scalar
+# (model output, target) -> (scalar outer loss, prediction)
+QueryFn = Callable[[object, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
 def parameters(model: nn.Module) -> Params:
@@ -35,24 +41,46 @@ def inner_loop(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tenso
                loss_fn: LossFn, steps: int, lr: float, optimizer: str = "sgd",
                first_order: bool = True) -> Params:
     """Adapted parameters after ``steps`` updates on (x, y)."""
-    create_graph = not first_order
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"unknown inner optimizer {optimizer!r}")
+    support_grad = grad(lambda p: task_loss(model, p, x, y, loss_fn))
     names = list(params)
     state: dict[str, list[torch.Tensor]] = {"m": [], "v": []}
     for step in range(1, steps + 1):
-        loss = task_loss(model, params, x, y, loss_fn)
-        grads = torch.autograd.grad(loss, [params[n] for n in names], create_graph=create_graph)
-        if optimizer == "sgd":
-            updates = [lr * g for g in grads]
-        elif optimizer == "adam":
-            updates = _adam_updates(grads, state, step, lr)
-        else:
-            raise ValueError(f"unknown inner optimizer {optimizer!r}")
+        # First order: the gradient is a constant of the outer graph, so take it on
+        # detached weights and keep the outer autograd out of the inner passes.
+        at = {n: p.detach() for n, p in params.items()} if first_order else params
+        by_name = support_grad(at)
+        grads = [by_name[n] for n in names]
+        updates = [lr * g for g in grads] if optimizer == "sgd" else \
+            _adam_updates(grads, state, step, lr)
         params = {n: params[n] - u for n, u in zip(names, updates, strict=True)}
     return params
 
 
-def _adam_updates(grads, state, step: int, lr: float, betas=(0.9, 0.999), eps=1e-8):
-    """Adam (Kingma & Ba) written out functionally so it can sit inside the meta-graph."""
+def query_losses(model: nn.Module, params: Params, xs: torch.Tensor, ys: torch.Tensor,
+                 xq: torch.Tensor, yq: torch.Tensor, loss_fn: LossFn, query_fn: QueryFn,
+                 steps: int, lr: float, optimizer: str = "sgd", first_order: bool = True):
+    """Adapt to T tasks at once and return their query losses (T,) and predictions.
+
+    xs, ys, xq, yq carry a leading task axis: (T, K, ...). ``query_fn(output, target)``
+    gives the outer objective of one task and its prediction, e.g. Eq. 2 plus the
+    adversarial term. The random draws of stochastic backbones differ per task.
+    """
+    def one_task(xs_, ys_, xq_, yq_):
+        fast = inner_loop(model, params, xs_, ys_, loss_fn, steps, lr, optimizer, first_order)
+        return query_fn(functional_call(model, fast, (xq_,)), yq_)
+
+    return vmap(one_task, randomness="different")(xs, ys, xq, yq)
+
+
+def _adam_updates(grads, state, step: int, lr: float, betas=(0.9, 0.999), eps=1e-8,
+                  eps_root=1e-16):
+    """Adam (Kingma & Ba) written out functionally so it can sit inside the meta-graph.
+
+    ``eps_root`` (as in optax) sits inside the square root: sqrt has an infinite derivative
+    at 0, so a parameter with a zero gradient would turn second-order MAML's meta-gradient
+    into NaN; 1e-16 changes nothing else measurably."""
     b1, b2 = betas
     if not state["m"]:
         state["m"] = [torch.zeros_like(g) for g in grads]
@@ -63,7 +91,7 @@ def _adam_updates(grads, state, step: int, lr: float, betas=(0.9, 0.999), eps=1e
         state["v"][i] = b2 * state["v"][i] + (1 - b2) * g * g
         m_hat = state["m"][i] / (1 - b1**step)
         v_hat = state["v"][i] / (1 - b2**step)
-        updates.append(lr * m_hat / (v_hat.sqrt() + eps))
+        updates.append(lr * m_hat / ((v_hat + eps_root).sqrt() + eps))
     return updates
 
 

@@ -21,3 +21,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_stale(path: str | Path) -> list[Path]:
+    """Remove the temporaries of ``path`` left by writers that were killed (SIGKILL skips
+    the cleanup above); a temporary whose process still runs is left alone. Returns the
+    paths removed."""
+    path = Path(path)
+    head, removed = f".{path.stem}.tmp-", []
+    for tmp in path.parent.glob(f"{head}*{path.suffix}"):
+        pid = tmp.name[len(head):len(tmp.name) - len(path.suffix)]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

@@ -2,13 +2,24 @@
 scenes (initialised from the pre-trained model). Both resume from their last checkpoint.
 
 The state file (``state.pt`` beside the output) holds weights, optimiser moments, the
-sampler's RNG state and the step; it is written atomically every ``checkpoint_every``
-steps and removed once the final model is written. A state made with other settings (its
-fingerprint differs) is ignored, so a changed config never resumes a stale run.
+sampler's RNG state, torch's global RNG state (r-VAE samples its latent from it) and the
+step; it is written atomically every ``checkpoint_every`` steps, the state it replaces is
+kept as ``state.prev.pt``, and both are removed once the final model is written. Resuming
+takes ``state.pt``, or ``state.prev.pt`` when ``state.pt`` is truncated or fails its
+checksum (with a warning naming both). A state made with other settings (its fingerprint
+differs) is ignored, so a changed config never resumes a stale run. On CPU a resumed run
+ends bit-identical to an unbroken one.
+
+Numerical faults: a non-finite loss stops the run with an FsadError naming the step and the
+losses, after writing ``<out>.nonfinite.json`` (losses, per-layer weight and gradient norms,
+the last finite checkpoint, suggested fixes); a state is never written while any weight or
+optimiser moment is NaN or infinite. ``grad_clip`` (pretrain / meta) caps the global
+gradient norm of the generator and of the discriminator before each Adam step.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -17,7 +28,8 @@ import torch
 from torch.func import functional_call
 from tqdm import tqdm
 
-from fsad import FsadError, checkpoint, meta
+from fsad import FsadError, checkpoint, faults, meta
+from fsad.atomic import atomic_path, remove_stale
 from fsad.config import fingerprint
 from fsad.data.store import FrameStore
 from fsad.data.windows import SceneTasks
@@ -41,7 +53,7 @@ class Trainer:
     """Models, optimisers, sampler and step of one training run, with save/resume."""
 
     def __init__(self, cfg: dict, backbone: str, frames: dict, out: Path, method: str,
-                 lr_g: float, lr_d: float, settings: dict):
+                 lr_g: float, lr_d: float, settings: dict, grad_clip: float | None = None):
         self.cfg, self.backbone, self.out, self.method = cfg, backbone, Path(out), method
         self.device = pick(cfg["device"])
         self.frames = frames  # {"height", "width", "channels"} of the training frames
@@ -53,9 +65,14 @@ class Trainer:
         self.rng = torch.Generator().manual_seed(cfg["seed"])
         self.step = 0
         self.settings = settings
+        self.grad_clip = grad_clip
         self.fingerprint = fingerprint({"settings": settings, "frames": self.frames,
                                         "backbone": backbone})
         self.state_path = self.out.with_name("state.pt")
+        self.prev_path = self.out.with_name("state.prev.pt")
+        self.diagnostic_path = self.out.with_name(self.out.name + ".nonfinite.json")
+        self.last_checkpoint: tuple[Path, int] | None = None  # the newest state on disk
+        self.keep_previous = True  # rotate state.pt to state.prev.pt on the next save
         self.adv = cfg["loss"]["adversarial"]
         self.loss_fn = objective(cfg["loss"])
 
@@ -64,22 +81,48 @@ class Trainer:
         self.D.load_state_dict(payload["discriminator"])
 
     def resume(self) -> None:
-        if not self.state_path.exists():
+        """Continue from the newest readable state made with these settings: ``state.pt``,
+        else (it is truncated or corrupt) the one before it, ``state.prev.pt``."""
+        for path in (self.state_path, self.prev_path):
+            for tmp in remove_stale(path):
+                log.info("removed %s, left by a killed run", tmp)
+        unreadable = None
+        for path in (self.state_path, self.prev_path):
+            if not path.exists():
+                continue
+            try:
+                state = checkpoint.load(path)
+            except FsadError as exc:
+                log.warning("ignoring unreadable training state: %s", exc)
+                unreadable = unreadable or path
+                continue
+            if state.get("fingerprint") != self.fingerprint:
+                log.info("ignoring %s: it was made with other settings", path)
+                continue
+            if unreadable is not None:
+                log.warning("training state %s is unreadable; falling back to the previous "
+                            "state %s (step %d)", unreadable, path, int(state["step"]))
+                self.keep_previous = False  # the next save replaces the unreadable file
+            self._restore(state)
+            self.last_checkpoint = (path, self.step)
+            log.info("resumed from %s at step %d", path, self.step)
             return
-        try:
-            state = checkpoint.load(self.state_path)
-        except FsadError as exc:
-            log.warning("ignoring unreadable training state: %s", exc)
-            return
-        if state.get("fingerprint") != self.fingerprint:
-            log.info("ignoring %s: it was made with other settings", self.state_path)
-            return
+        if unreadable is not None:
+            log.warning("no readable training state beside %s; starting from step 0",
+                        self.out)
+
+    def _restore(self, state: dict) -> None:
         self.load_weights(state)
         self.opt_g.load_state_dict(state["optim_g"])
         self.opt_d.load_state_dict(state["optim_d"])
         self.rng.set_state(state["rng"])
+        # Stochastic backbones (r-VAE samples its latent) draw from torch's global
+        # generator: restoring it makes a resumed run bit-identical to an unbroken one.
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.step = int(state["step"])
-        log.info("resumed from %s at step %d", self.state_path, self.step)
 
     def _payload(self) -> dict:
         return {"backbone": self.backbone, "model": self.cfg["model"], "frames": self.frames,
@@ -87,15 +130,32 @@ class Trainer:
                 "settings": self.settings, "fingerprint": self.fingerprint,
                 "generator": self.G.state_dict(), "discriminator": self.D.state_dict()}
 
-    def save_state(self) -> None:
-        checkpoint.save(self.state_path, {**self._payload(), "optim_g": self.opt_g.state_dict(),
-                                          "optim_d": self.opt_d.state_dict(),
-                                          "rng": self.rng.get_state()})
+    def save_state(self, desc: str = "train") -> None:
+        """Write the training state; the one it replaces is kept as ``state.prev.pt``."""
+        state = {**self._payload(), "optim_g": self.opt_g.state_dict(),
+                 "optim_d": self.opt_d.state_dict(), "rng": self.rng.get_state(),
+                 "torch_rng": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        self.check_finite(state, desc)
+        checkpoint.save(self.state_path, state,
+                        previous=self.prev_path if self.keep_previous else None)
+        self.keep_previous = True
+        self.last_checkpoint = (self.state_path, self.step)
 
-    def finish(self) -> None:
-        checkpoint.save(self.out, self._payload())
-        self.state_path.unlink(missing_ok=True)
+    def finish(self, desc: str = "train") -> None:
+        payload = self._payload()
+        self.check_finite(payload, desc)
+        remove_stale(self.out)
+        checkpoint.save(self.out, payload)
+        for path in (self.state_path, self.prev_path, self.diagnostic_path):
+            path.unlink(missing_ok=True)
         log.info("wrote %s", self.out)
+
+    def clip_gradients(self, module: torch.nn.Module) -> None:
+        """Scale ``module``'s gradients to a global norm of at most ``grad_clip`` (if set)."""
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
 
     def discriminator_step(self, real: torch.Tensor, fake: torch.Tensor) -> float:
         if not self.adv:
@@ -104,6 +164,7 @@ class Trainer:
         with autocast(self.device):
             loss = lsgan_discriminator(self.D(real), self.D(fake.detach()))
         loss.backward()
+        self.clip_gradients(self.D)
         self.opt_d.step()
         return loss.item()
 
@@ -116,17 +177,94 @@ class Trainer:
         t0, s0 = time.perf_counter(), self.step
         while self.step < total:
             stats = body()
+            faults.kill_if("kill_at_step", self.step + 1)
             self.step += 1
             bar.update(1)
             if not all(map(_finite, stats.values())):
-                raise FsadError(f"{desc}: non-finite loss at step {self.step} ({stats}); lower "
-                                "the learning rate")
+                self.nonfinite(desc, "loss", stats)
             if self.step % every == 0 or self.step == total:
-                self.save_state()
+                self.save_state(desc)
                 rate = (self.step - s0) / max(time.perf_counter() - t0, 1e-9)
                 log.info("%s step %d/%d %s (%.2f steps/s)", desc, self.step, total,
                          " ".join(f"{k}={v:.4f}" for k, v in stats.items()), rate)
         bar.close()
+
+    def check_finite(self, state: dict, desc: str) -> None:
+        """Refuse to write a checkpoint holding NaN or infinity (weights or moments)."""
+        bad = [name for name, value in _tensors(state) if value.is_floating_point()
+               and not bool(torch.isfinite(value).all())]
+        if bad:
+            self.nonfinite(desc, "weights or optimiser state", {}, bad)
+
+    def nonfinite(self, desc: str, what: str, stats: dict, tensors: list[str] = ()) -> None:
+        """Stop on a numerical fault: write ``<out>.nonfinite.json`` and raise one line."""
+        section = {"pretrained": "pretrain"}.get(self.method, self.method)
+        last = (f"{self.last_checkpoint[0]} (step {self.last_checkpoint[1]})"
+                if self.last_checkpoint else "none")
+        report = {
+            "stage": desc, "step": self.step, "fault": f"non-finite {what}",
+            "losses": {k: _json_number(v) for k, v in stats.items()},
+            "nonfinite_tensors": list(tensors),
+            "last_finite_checkpoint": ({"path": str(self.last_checkpoint[0]),
+                                        "step": self.last_checkpoint[1]}
+                                       if self.last_checkpoint else None),
+            "settings": {"lr_g": self.opt_g.param_groups[0]["lr"],
+                         "lr_d": self.opt_d.param_groups[0]["lr"],
+                         "grad_clip": self.grad_clip, "device": str(self.device)},
+            "note": "norms are taken after the step's optimiser update; grad norms are the "
+                    "gradients of that step (before clipping)",
+            "generator": _layer_norms(self.G), "discriminator": _layer_norms(self.D),
+            "suggested_fixes": [
+                f"lower {section}.lr_g (now {self.opt_g.param_groups[0]['lr']:g}) and "
+                f"{section}.lr_d (now {self.opt_d.param_groups[0]['lr']:g})",
+                f"set {section}.grad_clip (now {self.grad_clip}), e.g. 1.0",
+                "check the input frames (finite values in [0, 1]) and the loss weights",
+                "on CUDA, rerun with device: cpu to tell a bf16 overflow from a real fault",
+                "a rerun with unchanged settings resumes from the last finite checkpoint "
+                "and will likely meet the same fault; changed settings start afresh",
+            ],
+        }
+        with atomic_path(self.diagnostic_path) as tmp:
+            tmp.write_text(json.dumps(report, indent=2) + "\n")
+        shown = " ".join(f"{k}={v:.4g}" for k, v in stats.items())
+        if tensors:
+            shown = ", ".join(tensors[:3]) + (f" and {len(tensors) - 3} more"
+                                              if len(tensors) > 3 else "")
+        raise FsadError(f"{desc}: non-finite {what} at step {self.step} ({shown}); no "
+                        f"checkpoint written, last finite checkpoint: {last}; diagnostic: "
+                        f"{self.diagnostic_path}; lower {section}.lr_g/lr_d or set "
+                        f"{section}.grad_clip")
+
+
+def _tensors(value, prefix: str = ""):
+    """(dotted name, tensor) for every tensor inside nested dicts and lists."""
+    if isinstance(value, torch.Tensor):
+        yield prefix, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _tensors(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _tensors(v, f"{prefix}.{i}")
+
+
+def _layer_norms(module: torch.nn.Module) -> dict:
+    out = {}
+    for name, p in module.named_parameters():
+        g = p.grad
+        out[name] = {
+            "param_norm": _json_number(p.detach().float().norm().item()),
+            "nonfinite_params": int((~torch.isfinite(p.detach())).sum()),
+            "grad_norm": None if g is None else _json_number(g.float().norm().item()),
+            "nonfinite_grads": None if g is None else int((~torch.isfinite(g)).sum()),
+        }
+    return out
+
+
+def _json_number(value: float):
+    """JSON has no NaN or infinity: write those as strings."""
+    value = float(value)
+    return value if _finite(value) else repr(value)
 
 
 def frame_shape(store: FrameStore) -> dict:
@@ -151,7 +289,7 @@ def pretrain(cfg: dict, frames: Path, source: str, backbone: str, out: Path) -> 
     settings = {"pretrain": p, "model": cfg["model"], "loss": cfg["loss"], "seed": cfg["seed"],
                 "scenes": tasks.scenes, "frames_file": Path(frames).name}
     tr = Trainer(cfg, backbone, frame_shape(store), out, "pretrained", p["lr_g"], p["lr_d"],
-                 settings)
+                 settings, p["grad_clip"])
     tr.resume()
     log.info("pretrain %s on %d scenes (%d windows), %d steps of batch %d", backbone,
              len(tasks.scenes), len(tasks.pooled), p["steps"], p["batch_size"])
@@ -173,6 +311,7 @@ def pretrain_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor) -> dict:
         adv = tr.adversarial(pred)
     tr.opt_g.zero_grad(set_to_none=True)
     (loss + adv).backward()
+    tr.clip_gradients(tr.G)
     tr.opt_g.step()
     d = tr.discriminator_step(y, pred)
     return {"g": loss.item(), "adv": adv.item(), "d": d}
@@ -195,7 +334,8 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
     settings = {"meta": m, "inner": inner, "shots": shots, "model": cfg["model"],
                 "loss": cfg["loss"], "seed": cfg["seed"], "scenes": tasks.scenes,
                 "init": start["fingerprint"]}
-    tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m["lr_g"], m["lr_d"], settings)
+    tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m["lr_g"], m["lr_d"], settings,
+                 m["grad_clip"])
     tr.load_weights(start)
     tr.resume()
     log.info("meta-train %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g, %s order",
@@ -229,6 +369,7 @@ def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool) -> 
         q_total += q_loss.item() / len(batch)
         preds.append(pred.detach())
         reals.append(yq)
+    tr.clip_gradients(tr.G)
     tr.opt_g.step()
     d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
     return {"query": q_total, "d": d}

@@ -87,7 +87,7 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
         tr.discriminator_step(torch.cat(reals[: m["tasks"]]), torch.cat(preds[: m["tasks"]]))
 
     def meta_step() -> None:
-        meta_iteration(tr, batch, inner, m["first_order"])
+        meta_iteration(tr, batch, inner, m["first_order"], m["tasks_per_pass"])
 
     # Interleave the two so that drift in machine load hits both alike.
     t_meta, t_plain = [], []

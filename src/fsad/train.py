@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import torch
-from torch.func import functional_call
 from tqdm import tqdm
 
 from fsad import FsadError, checkpoint, faults, meta
@@ -344,32 +343,41 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
 
     def body() -> dict:
         return meta_iteration(tr, tasks.sample_tasks(m["tasks"], shots, tr.rng), inner,
-                              m["first_order"])
+                              m["first_order"], m["tasks_per_pass"])
 
     tr.loop(m["iterations"], m["checkpoint_every"], body, f"meta K={shots}")
     tr.finish()
 
 
-def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool) -> dict:
-    """One outer step: per task, adapt on the support windows (inner loop, one batched
-    pass per step), take the query loss of the adapted weights, accumulate its gradient
-    into the initial weights; then one Adam step, then one discriminator step."""
+def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool,
+                   tasks_per_pass: int | None = None) -> dict:
+    """One outer step: adapt to every task on its support windows (inner loop), take the
+    query loss of the adapted weights, and accumulate its gradient into the initial
+    weights; then one Adam step, then one discriminator step on the query predictions.
+
+    Tasks go through ``meta.query_losses`` ``tasks_per_pass`` at a time (None: all at
+    once): one batched pass per inner step for the whole group, at the memory of that many
+    tasks. The losses stay on the device until the end (one host synchronisation)."""
     theta = meta.parameters(tr.G)
     tr.opt_g.zero_grad(set_to_none=True)
+    group = tasks_per_pass or len(batch)
+
+    def query(out, target):
+        pred = split_output(out)[0]
+        return tr.loss_fn(out, target) + tr.adversarial(pred), pred
+
     q_total, preds, reals = 0.0, [], []
-    for xs, ys, xq, yq in batch:
-        xs, ys, xq, yq = (a.to(tr.device) for a in (xs, ys, xq, yq))
+    for first in range(0, len(batch), group):
+        xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in zip(*batch[first:first + group]))
         with autocast(tr.device):
-            fast = meta.inner_loop(tr.G, theta, xs, ys, tr.loss_fn, inner["steps"],
-                                   inner["lr"], inner["optimizer"], first_order)
-            out_q = functional_call(tr.G, fast, (xq,))
-            pred = split_output(out_q)[0]
-            q_loss = tr.loss_fn(out_q, yq) + tr.adversarial(pred)
-        (q_loss / len(batch)).backward()
-        q_total += q_loss.item() / len(batch)
-        preds.append(pred.detach())
-        reals.append(yq)
+            q_loss, pred = meta.query_losses(tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query,
+                                             inner["steps"], inner["lr"], inner["optimizer"],
+                                             first_order)
+        (q_loss.sum() / len(batch)).backward()
+        q_total = q_total + q_loss.detach().sum() / len(batch)
+        preds.append(pred.detach().flatten(0, 1))
+        reals.append(yq.flatten(0, 1))
     tr.clip_gradients(tr.G)
     tr.opt_g.step()
     d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
-    return {"query": q_total, "d": d}
+    return {"query": float(q_total), "d": d}

@@ -139,7 +139,8 @@ def train(method, backbone, source, frames, init, shots, out, config_file, param
 @click.option("--frames", required=True, type=click.Path(dir_okay=False),
               help="Frame store holding the target scene.")
 @click.option("--target", required=True, help="Target name from the config.")
-@click.option("--shots", required=True, type=int, help="K windows to adapt with (0 = none).")
+@click.option("--shots", required=True, type=click.IntRange(0),
+              help="K windows to adapt with (0 = none).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Adaptation draw.")
 @click.option("--source", default="", help="Recorded in the output (the model's source).")
 @click.option("--method", default="", help="Recorded in the output (pretrained or meta).")
@@ -330,7 +331,8 @@ def bench(backbone, shots_list, repeats, as_json, config_file, params_json, thre
               help="A meta-trained (or pre-trained) checkpoint.")
 @click.option("--normal", required=True, type=click.Path(),
               help="Normal footage of the scene: a video file or a folder of frames.")
-@click.option("--shots", required=True, type=int, help="K windows to adapt with (0 = none).")
+@click.option("--shots", required=True, type=click.IntRange(0),
+              help="K windows to adapt with (0 = none).")
 @click.argument("videos", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Folder for <video>.scores.csv, .scores.png (and .annotated.avi).")
@@ -385,9 +387,20 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("fsad: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except click.UsageError as exc:
+        # One line, like every other error (click's own format spreads over four).
+        command = exc.ctx.command_path if exc.ctx else "fsad"
+        click.echo(f"fsad: error: {exc.format_message()} (see `{command} --help`)", err=True)
         sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"fsad: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except OSError as exc:
+        # Disk full, permissions, a file where a folder should be: not a bug, so no traceback.
+        from fsad.ioerrors import describe
+
+        click.echo(f"fsad: error: {describe(exc)}", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("fsad: interrupted", err=True)
         sys.exit(130)

@@ -53,6 +53,25 @@ def _with_defaults(validator_class):
 _Validator = _with_defaults(jsonschema.Draft202012Validator)
 
 
+def _explain(e: jsonschema.ValidationError) -> str:
+    """One line naming the key at fault and what to write instead."""
+    where = "/".join(str(p) for p in e.path) or "(top level)"
+    if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+        known = sorted(e.schema.get("properties", {}))
+        extra = sorted(str(k) for k in set(e.instance) - set(known))
+        key = "/".join([*(str(p) for p in e.path), extra[0]]) if extra else where
+        return (f"unknown key '{key}'; remove it or correct its spelling (allowed here: "
+                f"{', '.join(known)})")
+    if e.validator == "type":
+        kinds = e.validator_value if isinstance(e.validator_value, list) else [e.validator_value]
+        names = {"integer": "an integer", "number": "a number", "string": "a string",
+                 "object": "a mapping", "array": "a list", "boolean": "true or false"}
+        wanted = " or ".join(names.get(k, str(k)) for k in kinds)
+        return f"invalid value at '{where}': {e.message}; write {wanted} there"
+    return (f"invalid value at '{where}': {e.message}; correct it (config/README.md documents "
+            "every key)")
+
+
 def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict:
     """Fill defaults into ``cfg`` (in place), validate it and check cross-references.
 
@@ -64,19 +83,19 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
     for _ in range(2):
         errors = sorted(_Validator(_schema()).iter_errors(cfg), key=lambda e: list(e.path))
         if errors:
-            e = errors[0]
-            where = "/".join(str(p) for p in e.path) or "(top level)"
-            raise FsadError(f"{source}: invalid value at '{where}': {e.message}")
+            raise FsadError(f"{source}: {_explain(errors[0])}")
     for name in cfg["full_data"] if check_refs else ():
         if name not in cfg["targets"]:
             raise FsadError(f"{source}: full_data lists '{name}', which is not a target "
-                            f"(targets: {', '.join(cfg['targets'])})")
+                            f"(targets: {', '.join(cfg['targets'])}); add the target or remove "
+                            "the name")
     for group in ("sources", "targets") if check_refs else ():
         for name, spec in cfg[group].items():
             if spec["dataset"] not in cfg["datasets"]:
                 raise FsadError(
                     f"{source}: {group}.{name} uses dataset '{spec['dataset']}', which is not "
-                    f"defined under 'datasets' (defined: {', '.join(cfg['datasets']) or 'none'})"
+                    f"defined under 'datasets' (defined: {', '.join(cfg['datasets']) or 'none'}); "
+                    "define it under 'datasets' or correct the name"
                 )
     return cfg
 
@@ -88,17 +107,25 @@ def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise FsadError(f"config file not found: {path}")
+            raise FsadError(f"config file not found: {path}; check the --config path")
         try:
             cfg = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise FsadError(f"{path}: not valid YAML ({exc})") from None
+            raise FsadError(f"{path}: {_yaml_problem(exc)}") from None
         if not isinstance(cfg, dict):
             raise FsadError(f"{path}: the top level must be a mapping of keys to values")
         source = str(path)
     if overrides:
         cfg = merge(cfg, overrides)
     return validate(cfg, source, check_refs=path is not None)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's multi-line report, on one line: where, what, and the fix."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).strip().splitlines()[0]
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+    return f"not valid YAML at {where} ({problem}); fix the YAML syntax there"
 
 
 def merge(base: dict, top: dict) -> dict:
@@ -119,9 +146,11 @@ def parse_params(text: str | None) -> dict:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FsadError(f"--params is not valid JSON: {exc}") from None
+        raise FsadError(f"--params is not valid JSON ({exc}); pass a JSON object such as "
+                        "'{\"seed\": 1}' (keys and strings in double quotes)") from None
     if not isinstance(value, dict):
-        raise FsadError("--params must be a JSON object")
+        raise FsadError("--params must be a JSON object such as '{\"seed\": 1}', not a "
+                        f"{type(value).__name__}")
     return value
 
 

@@ -15,6 +15,7 @@ footage frame by frame.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from fsad.data.store import convert
 from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import autocast, pick, prepare
+from fsad.ioerrors import describe
 from fsad.losses import frame_loss, psnr
 from fsad.models import split_output
 from fsad.score import load_generator, write_csv
@@ -122,7 +124,7 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
            threshold: float | None = None, annotate: bool = False, batch: int = 32,
            device: str = "auto") -> list[Path]:
     if shots < 0:
-        raise FsadError(f"--shots must be >= 0, got {shots}")
+        raise FsadError(f"--shots must be >= 0 (0 = no adaptation), got {shots}")
     det = Detector(model, device)
     normal_frames = np.stack([det.convert(f) for f in raw_frames(normal)])
     if len(normal_frames) < det.t + 1:
@@ -139,8 +141,9 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
                         f"{median:.5g}; choose a larger --threshold")
     log.info("adapted with K=%d; normal median loss %.5g, threshold %.5g (%s)", shots, median,
              cut, "--threshold" if threshold is not None else f"p{percentile:g} of normal")
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
+    # Score every video before writing anything: a video that fails to decode leaves no
+    # results of the others behind (the rows are small; the frames are not kept).
+    scored = []
     for video in videos:
         stem = Path(video).stem if Path(video).is_file() else Path(video).name
         rows = []
@@ -148,14 +151,39 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
         for frame, lv, pv in det.score_frames(frames, batch, str(video)):
             s = (lv - median) / (cut - median)
             rows.append((frame, lv, pv, s, int(lv > cut)))
-        csv_path = out / f"{stem}.scores.csv"
-        _write_rows(csv_path, rows)
-        _plot(out / f"{stem}.scores.png", rows, stem)
-        written += [csv_path, out / f"{stem}.scores.png"]
-        if annotate:
-            written.append(_annotate(video, rows, out / f"{stem}.annotated.avi"))
         flagged = sum(r[4] for r in rows)
         log.info("%s: %d frames scored, %d flagged", video, len(rows), flagged)
+        scored.append((video, stem, rows))
+    return _write_all(out, scored, annotate)
+
+
+def _write_all(out: Path, scored: list[tuple], annotate: bool) -> list[Path]:
+    """Write every result file; if one cannot be written (disk full, permissions), remove
+    those already written (and ``out`` if this run created it) and say why on one line."""
+    created = not out.exists()
+    written: list[Path] = []
+    current = out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for video, stem, rows in scored:
+            current = out / f"{stem}.scores.csv"
+            _write_rows(current, rows)
+            written.append(current)
+            current = out / f"{stem}.scores.png"
+            _plot(current, rows, stem)
+            written.append(current)
+            if annotate:
+                current = out / f"{stem}.annotated.avi"
+                written.append(_annotate(video, rows, current))
+    except BaseException as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):  # not empty: someone else's files are there
+                out.rmdir()
+        if isinstance(exc, OSError):
+            raise FsadError(describe(exc, current, "--out")) from None
+        raise
     return written
 
 

@@ -64,7 +64,7 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
           out: Path, labels: dict) -> Path:
     """Adapt, score every test frame of ``target``, write the scores CSV atomically."""
     if shots < 0:
-        raise FsadError(f"shots must be >= 0, got {shots}")
+        raise FsadError(f"--shots must be >= 0 (0 = no adaptation), got {shots}")
     if target not in cfg["targets"]:
         raise FsadError(f"unknown target '{target}' (configured: {', '.join(cfg['targets'])})")
     scenes = cfg["targets"][target]["scenes"]

@@ -13,6 +13,7 @@ final name. Readers open the file read-only.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from fsad import FsadError
 from fsad.atomic import atomic_path
 from fsad.data.adapters.base import Video
+from fsad.ioerrors import describe
 
 FORMAT = "fsad-frames"
 VERSION = 1
@@ -41,29 +43,105 @@ def convert(frame: np.ndarray, height: int, width: int, channels: int) -> np.nda
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
+class _GuardedFile(io.RawIOBase):
+    """The file HDF5 writes through (h5py's file-object driver), so that a failed write (disk
+    full, file-size limit) never reaches the HDF5 library: once the library sees a failed
+    write its state is inconsistent, its clean-up fails again and the process can crash.
+    The first error is recorded and every later write is skipped; the caller checks
+    ``error`` and abandons the file, which is only a temporary (``atomic_path``)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self._f = open(path, "w+b", buffering=0)  # noqa: SIM115 (closed in close())
+        self.error: OSError | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._f.readinto(buffer)
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        if self.error is None:
+            try:
+                done = 0
+                while done < len(view):
+                    done += self._f.write(view[done:])
+                return done
+            except OSError as exc:
+                self.error = exc
+        self._f.seek(len(view), io.SEEK_CUR)
+        return len(view)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def truncate(self, size: int | None = None) -> int:
+        if self.error is None:
+            try:
+                return self._f.truncate(size)
+            except OSError as exc:
+                self.error = exc
+        return self.tell() if size is None else size
+
+    def flush(self) -> None:
+        pass  # unbuffered
+
+    def close(self) -> None:
+        if not self.closed:
+            self._f.close()
+        super().close()
+
+    def check(self, out: Path) -> None:
+        if self.error is not None:
+            raise FsadError(describe(self.error, out, "--out")) from None
+
+
 def write_store(videos: Iterable[Video], out: Path, height: int, width: int, channels: int,
                 attrs: dict | None = None) -> Path:
-    """Decode every video, convert its frames and write the store atomically."""
+    """Decode every video, convert its frames and write the store atomically.
+
+    A disk that fills up (or a file-size limit) ends in an FsadError naming ``out``, and
+    nothing is left behind under its name or beside it."""
     out = Path(out)
     videos = list(videos)
-    with atomic_path(out) as tmp, h5py.File(tmp, "w") as h5:
-        h5.attrs.update({"format": FORMAT, "version": VERSION, "height": height,
-                         "width": width, "channels": channels, **(attrs or {})})
-        root = h5.create_group("videos")
-        for video in tqdm(videos, desc=f"extract {out.name}", disable=None):
-            frames = np.stack([convert(f, height, width, channels) for f in video.frames()])
-            if video.labels is not None and len(video.labels) != len(frames):
-                raise FsadError(
-                    f"{video.label_source or video.source}: {len(video.labels)} labels for "
-                    f"{len(frames)} decoded frames of {video.source}; the label file must "
-                    "have exactly one entry per frame")
-            g = root.create_group(video.id)
-            g.create_dataset("frames", data=frames, chunks=(1, height, width, channels))
-            if video.labels is not None:
-                g.create_dataset("labels", data=video.labels.astype(np.uint8))
-            g.attrs.update({"scene": video.scene, "split": video.split,
-                            "source": str(video.source),
-                            "label_source": str(video.label_source or "")})
+    with atomic_path(out) as tmp:
+        try:
+            fh = _GuardedFile(tmp)
+        except OSError as exc:
+            raise FsadError(describe(exc, out, "--out")) from None
+        with fh, h5py.File(fh, "w") as h5:
+            h5.attrs.update({"format": FORMAT, "version": VERSION, "height": height,
+                             "width": width, "channels": channels, **(attrs or {})})
+            root = h5.create_group("videos")
+            for video in tqdm(videos, desc=f"extract {out.name}", disable=None):
+                frames = np.stack([convert(f, height, width, channels)
+                                   for f in video.frames()])
+                if video.labels is not None and len(video.labels) != len(frames):
+                    raise FsadError(
+                        f"{video.label_source or video.source}: {len(video.labels)} labels for "
+                        f"{len(frames)} decoded frames of {video.source}; the label file must "
+                        "have exactly one entry per frame")
+                g = root.create_group(video.id)
+                g.create_dataset("frames", data=frames, chunks=(1, height, width, channels))
+                if video.labels is not None:
+                    g.create_dataset("labels", data=video.labels.astype(np.uint8))
+                g.attrs.update({"scene": video.scene, "split": video.split,
+                                "source": str(video.source),
+                                "label_source": str(video.label_source or "")})
+                fh.check(out)
+            h5.close()  # writes the remaining metadata through fh
+            fh.check(out)
     return out
 
 

@@ -12,11 +12,16 @@ from fsad import FsadError
 
 
 def read_frames(path: Path) -> Iterator[np.ndarray]:
-    """Yield the frames of a video file as BGR uint8 arrays (H, W, 3), in order."""
+    """Yield the frames of a video file as BGR uint8 arrays (H, W, 3), in order.
+
+    A file that ends before the frame count its container header announces is truncated
+    (an interrupted download or copy): decoding stops early without any error from OpenCV,
+    so the counts are compared and the file refused rather than silently shortened."""
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise FsadError(f"{path}: OpenCV cannot open this video (missing, unreadable or an "
                         "unsupported codec); re-download or re-encode it")
+    announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
     count = 0
     try:
         while True:
@@ -28,7 +33,11 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
     finally:
         cap.release()
     if count == 0:
-        raise FsadError(f"{path}: the video has no decodable frames (empty or truncated file)")
+        raise FsadError(f"{path}: the video has no decodable frames (empty or truncated file); "
+                        "re-download or re-encode it")
+    if count < announced:
+        raise FsadError(f"{path}: truncated video: {count} frames decode but its header "
+                        f"announces {announced}; re-download or re-encode it")
 
 
 def header_frame_count(path: Path) -> int:
@@ -55,7 +64,8 @@ def read_image(path: Path) -> np.ndarray:
     """Read one image file as BGR uint8 (H, W, 3)."""
     frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if frame is None:
-        raise FsadError(f"{path}: OpenCV cannot read this image (corrupt or not an image)")
+        raise FsadError(f"{path}: OpenCV cannot read this image (corrupt or not an image); "
+                        "re-download the dataset or replace this file")
     return frame
 
 

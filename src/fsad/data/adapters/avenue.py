@@ -54,7 +54,8 @@ def _numbered(folder: Path, pattern: re.Pattern, expected: str) -> dict[int, Pat
             continue
         match = pattern.fullmatch(f.name)
         if not match or not f.is_file():
-            raise FsadError(f"{f}: unexpected entry (expected only {expected})")
+            raise FsadError(f"{f}: unexpected entry (expected only {expected}); remove it "
+                            "or move it out of the dataset")
         number = int(match.group(1))
         if number in out:
             raise FsadError(f"{f}: same number as {out[number].name}")
@@ -107,7 +108,8 @@ def _mask_files(root: Path, tests: dict[int, Path]) -> dict[int, Path]:
     for n, video in tests.items():
         if n not in masks:
             raise FsadError(f"{root / MASK_DIR / f'{n}_label.mat'}: label file missing for "
-                            f"{video} (ground_truth_demo.zip holds one per test video)")
+                            f"{video}; re-download ground_truth_demo.zip (it holds one per "
+                            "test video)")
     extra = sorted(set(masks) - set(tests))
     if extra:
         raise FsadError(f"{masks[extra[0]]}: label file without a test video "

@@ -33,7 +33,8 @@ def frame_files(folder: Path) -> list[Path]:
             continue
         if f.suffix.lower() not in IMAGE_SUFFIXES or not f.is_file():
             raise FsadError(f"{f}: unexpected entry in a frame folder (expected only images "
-                            f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+                            f"{', '.join(sorted(IMAGE_SUFFIXES))}); remove it or move it out "
+                            "of the dataset")
         files.append(f)
     if not files:
         raise FsadError(f"{folder}: no frames in this video folder")
@@ -51,7 +52,8 @@ def decode_images(files: list[Path]) -> Iterator[np.ndarray]:
             shape = frame.shape
         elif frame.shape != shape:
             raise FsadError(f"{f}: frame size {frame.shape[1]}x{frame.shape[0]} differs from "
-                            f"the first frame of its video ({shape[1]}x{shape[0]})")
+                            f"the first frame of its video ({shape[1]}x{shape[0]}); resize it "
+                            "to match, or re-download the dataset")
         yield frame
 
 
@@ -63,16 +65,21 @@ def read_mat_intervals(path: Path) -> list[np.ndarray]:
     try:
         mat = loadmat(path)
     except (MatReadError, ValueError, NotImplementedError, OSError, TypeError) as exc:
-        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc})") from None
+        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc}); re-download "
+                        "the label file") from None
     if "gt" not in mat:
-        raise FsadError(f"{path}: no variable 'gt' (expected a 1xN cell of [starts; ends])")
+        raise FsadError(f"{path}: no variable 'gt' (expected a 1xN cell of [starts; ends]); "
+                        "re-download the label file")
     cells = np.asarray(mat["gt"]).reshape(-1)
     out = []
     for i, cell in enumerate(cells):
         arr = np.asarray(cell, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[0] != 2 or not np.isfinite(arr).all():
+        if arr.ndim != 2 or arr.shape[0] != 2:
             raise FsadError(f"{path}: gt cell {i + 1} has shape {arr.shape}; expected 2xK "
-                            "finite [starts; ends]")
+                            "[starts; ends]; re-download the label file")
+        if not np.isfinite(arr).all():
+            raise FsadError(f"{path}: gt cell {i + 1} holds NaN or infinite frame numbers; "
+                            "re-download the label file or correct that cell")
         out.append(arr.astype(np.int64))
     return out
 
@@ -82,7 +89,8 @@ def intervals_to_labels(intervals: np.ndarray, length: int, where: str) -> np.nd
     for start, end in intervals.T:
         if not 1 <= start <= end <= length:
             raise FsadError(f"{where}: interval [{start}, {end}] outside the video's frames "
-                            f"1..{length} (1-based, inclusive)")
+                            f"1..{length} (1-based, inclusive); fix the interval, or use the "
+                            "label file that belongs to these videos")
         labels[start - 1:end] = 1
     return labels
 
@@ -103,19 +111,21 @@ def videos(root: Path, label_file: str | None = None, scene: str | None = None) 
                             f"level, found {len(mats)}; name it with datasets.<name>.label_file")
         mat = mats[0]
     if not mat.is_file():
-        raise FsadError(f"{mat}: label file missing")
+        raise FsadError(f"{mat}: label file missing; put it there or set "
+                        "datasets.<name>.label_file")
     out: list[Video] = []
     for split, split_dir in split_dirs.items():
         folders = sorted(d for d in split_dir.iterdir() if not is_junk(d))
         for d in folders:
             if not d.is_dir():
                 raise FsadError(f"{d}: unexpected file; {split_dir} must hold one folder per "
-                                "video")
+                                "video; remove it or move it out of the dataset")
         if split == "test":
             intervals = read_mat_intervals(mat)
             if len(intervals) != len(folders):
                 raise FsadError(f"{mat}: labels for {len(intervals)} test videos but "
-                                f"{split_dir} holds {len(folders)}")
+                                f"{split_dir} holds {len(folders)}; use the label file that "
+                                "belongs to this release (datasets.<name>.label_file)")
         for i, d in enumerate(folders):
             files = frame_files(d)
             labels = (intervals_to_labels(intervals[i], len(files), f"{mat} (video {d.name})")

@@ -60,12 +60,14 @@ def read_frame_mask(path: Path, length: int) -> np.ndarray:
                         "test_frame_mask") from None
     if arr.ndim != 1 or arr.dtype.kind not in "biuf":
         raise FsadError(f"{path}: expected a 1-D numeric 0/1 array, got shape {arr.shape} "
-                        f"dtype {arr.dtype}")
-    if not np.isin(arr, (0, 1)).all():
-        raise FsadError(f"{path}: values other than 0 and 1")
+                        f"dtype {arr.dtype}; re-download test_frame_mask")
+    bad = arr[~np.isin(arr, (0, 1))]
+    if bad.size:
+        raise FsadError(f"{path}: values other than 0 and 1 ({bad.size} of them, e.g. "
+                        f"{bad[0]}); re-download test_frame_mask")
     if len(arr) != length:
         raise FsadError(f"{path}: {len(arr)} labels for {length} frame files of its video; "
-                        "the mask must have exactly one entry per frame")
+                        "the mask must have exactly one entry per frame (re-download it)")
     return arr.astype(np.uint8)
 
 

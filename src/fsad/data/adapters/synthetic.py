@@ -29,7 +29,8 @@ def _labels(path: Path) -> np.ndarray:
         raise FsadError(f"{path}: malformed label file ({exc}); expected a header "
                         "frame,label,kind and one integer row per frame") from None
     if frames != list(range(len(frames))) or not set(np.unique(labels)) <= {0, 1}:
-        raise FsadError(f"{path}: labels must list frames 0..N-1 in order with 0/1 labels")
+        raise FsadError(f"{path}: labels must list frames 0..N-1 in order with 0/1 labels; "
+                        "regenerate with `fsad synth`")
     return labels
 
 
@@ -55,7 +56,8 @@ def videos(root: Path) -> list[Video]:
                     continue
                 if entry.suffix != ".avi":
                     raise FsadError(f"{entry}: unexpected file in a synthetic benchmark "
-                                    "(expected only .avi videos and, under testing/, .csv labels)")
+                                    "(expected only .avi videos and, under testing/, .csv "
+                                    "labels); remove it or regenerate with `fsad synth`")
                 labels = _labels(entry.with_suffix(".csv")) if split == "test" else None
                 out.append(Video(id=f"{scene}/{split}/{entry.stem}", scene=scene, split=split,
                                  source=entry, frames=partial(read_frames, entry),

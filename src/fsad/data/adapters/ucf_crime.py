@@ -188,7 +188,8 @@ def _resolve(index: dict[str, Path], names: list[str], listed_in: Path) -> list[
     for name in names:
         if name not in index:
             raise FsadError(f"{listed_in}: {name} is listed but no such .mp4 exists under the "
-                            "dataset root")
+                            "dataset root; re-download it, or use list files that match your "
+                            "copy")
     return [index[n] for n in names]
 
 

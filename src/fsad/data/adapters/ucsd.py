@@ -58,7 +58,8 @@ def _clips(folder: Path, prefix: str) -> list[Path]:
         if d.is_dir() and re.fullmatch(rf"{prefix}\d+", d.name):
             clips.append(d)
         elif d.is_dir() or d.suffix.lower() not in (".txt",):
-            raise FsadError(f"{d}: unexpected entry (expected {prefix}NNN clip folders)")
+            raise FsadError(f"{d}: unexpected entry (expected {prefix}NNN clip folders); "
+                            "remove it or move it out of the dataset")
     if not clips:
         raise FsadError(f"{folder}: no {prefix}NNN clip folders")
     return clips
@@ -73,14 +74,16 @@ def videos(root: Path, scene: str | None = None) -> list[Video]:
                             "UCSD_Anomaly_Dataset.v1p2 (holding Train/ and Test/)")
     label_file = test_dir / f"{root.name}.m"
     if not label_file.is_file():
-        candidates = [p.name for p in test_dir.glob("*.m")]
-        raise FsadError(f"{label_file}: label file missing (found: {candidates or 'none'}; "
-                        "the .m~ backup is stale and never used)")
+        candidates = [p.name for p in test_dir.glob("*.m*") if not is_junk(p)]
+        raise FsadError(f"{label_file}: label file missing (found: "
+                        f"{', '.join(candidates) or 'none'}; a .m~ backup is stale and never "
+                        "used); re-download UCSD_Anomaly_Dataset.v1p2, which ships it")
     intervals = parse_m_file(label_file)
     test_clips = _clips(test_dir, "Test")
     if len(intervals) != len(test_clips):
         raise FsadError(f"{label_file}: labels for {len(intervals)} test clips but "
-                        f"{test_dir} holds {len(test_clips)}")
+                        f"{test_dir} holds {len(test_clips)}; use the label file of this "
+                        "release (re-download it)")
     out = []
     for d in _clips(train_dir, "Train"):
         files = frame_files(d)

@@ -141,10 +141,11 @@ def read_csv(path: Path, kind: str) -> dict[str, dict[int, int]]:
                                 "integer frame and label (the file has no header)") from None
             if len(row) != CSV_COLUMNS or not re.fullmatch(rf"{kind}-\d{{2}}", name):
                 raise FsadError(f"{path}:{lineno}: expected {CSV_COLUMNS} columns starting "
-                                f"with a {kind}-NN sequence name")
+                                f"with a {kind}-NN sequence name; re-download the file")
             if label not in LABEL_VALUES or frame < 1:
                 raise FsadError(f"{path}:{lineno}: label {label} / frame {frame} invalid "
-                                "(labels are -1, 0, 1; frames 1-based)")
+                                "(labels are -1, 0, 1; frames 1-based); re-download the file "
+                                "or correct that row")
             if frame in out.setdefault(name, {}):
                 raise FsadError(f"{path}:{lineno}: second row for {name} frame {frame}")
             out[name][frame] = label

@@ -284,18 +284,34 @@ def datasets_check(adapter, root, as_json) -> None:
               help="K of the meta-iteration benchmark (repeatable; default: meta.shots, or "
                    "the evaluated K when matched).")
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
+@click.option("--suite", type=click.Choice(["ratios", "scaling", "memory", "peer"]),
+              default="ratios", show_default=True,
+              help="ratios: the side-by-side ratios; scaling: cost against K, tasks, image "
+                   "size and video length; memory: peak memory of one meta-iteration at "
+                   "--size with K = --shots (default 10), first and second order; peer: the "
+                   "settings at which the authors' code was measured (issue #6).")
+@click.option("--size", type=click.IntRange(16), default=256, show_default=True,
+              help="Image size of the memory suite.")
+@click.option("--memory-limit-gb", type=click.FloatRange(min=0.5), default=None,
+              help="Cap the memory suite's child processes (address space, CPU).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @CONFIG_OPT
 @PARAMS_OPT
 @THREADS_OPT
-def bench(backbone, shots_list, repeats, as_json, config_file, params_json, threads) -> None:
-    """Measure training throughput and meta-iteration cost against plain training."""
+def bench(backbone, shots_list, repeats, suite, size, memory_limit_gb, as_json, config_file,
+          params_json, threads) -> None:
+    """Measure fsad's speed side by side: ratios against the limits that bound them
+    (default), how the cost scales, peak memory, and the authors' code's settings."""
     import json
 
     from fsad import bench as b
 
     cfg = _cfg(config_file, params_json)
     _threads(threads)
+    if suite != "ratios":
+        _bench_suite(suite, cfg, backbone, shots_list, repeats, size, memory_limit_gb,
+                     as_json, threads)
+        return
     if not shots_list:
         k = cfg["meta"]["shots"]
         shots_list = [k] if k != "matched" else [s for s in cfg["evaluate"]["shots"] if s > 0]
@@ -324,6 +340,31 @@ def bench(backbone, shots_list, repeats, as_json, config_file, params_json, thre
                    f"inner steps, {'first' if r['first_order'] else 'second'} order): "
                    f"{r['meta_iteration_s']:.3f} s vs {r['plain_passes_s']:.3f} s for "
                    f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}")
+
+
+def _bench_suite(suite, cfg, backbone, shots_list, repeats, size, limit_gb, as_json,
+                 threads) -> None:
+    import json
+
+    from fsad import scaling as s
+
+    if suite == "scaling":
+        result = {"rows": s.scaling(cfg, backbone, repeats)}
+    elif suite == "memory":
+        k = shots_list[0] if shots_list else 10
+        result = {"rows": s.memory_suite(cfg, size, k, backbone, threads, limit_gb)}
+    else:
+        result = s.peer(cfg, backbone, repeats)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    for r in result["rows"]:
+        click.echo("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in r.items()))
+    if suite == "peer":
+        click.echo(f"forward GFLOP per window: {result['gflop_per_window_64']:.1f} at 64x64, "
+                   f"{result['gflop_per_window_256']:.1f} at 256x256 (authors' code: "
+                   f"{s.PEER['gflop_per_frame_256']:.0f} at 256x256)")
 
 
 @cli.command()

@@ -25,10 +25,12 @@ SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 SECTIONS = {
     "synth": ["synth"],
     "extract": ["frames", "datasets.{dataset}"],
-    "pretrain": ["seed", "device", "sources.{source}", "model", "loss", "pretrain"],
-    "meta": ["seed", "device", "sources.{source}", "model", "loss", "meta", "inner"],
-    "score": ["seed", "device", "targets.{target}", "inner", "evaluate.batch_size",
-              "evaluate.protocol"],
+    "pretrain": ["seed", "device", "deterministic", "sources.{source}", "model", "loss",
+                 "pretrain"],
+    "meta": ["seed", "device", "deterministic", "sources.{source}", "model", "loss", "meta",
+             "inner"],
+    "score": ["seed", "device", "deterministic", "targets.{target}", "inner",
+              "evaluate.batch_size", "evaluate.protocol"],
 }
 
 

@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -76,9 +79,28 @@ def _shade(ax, frames: np.ndarray, labels: np.ndarray) -> None:
 
 
 def plot_target(score_files: list[Path], out_dir: Path) -> list[Path]:
-    """Score-over-time per test video and ROC curves for one (source, target, backbone)."""
+    """Score-over-time per test video and ROC curves for one (source, target, backbone).
+
+    The folder is filled under a temporary sibling name and renamed when complete, so a
+    run killed half-way never leaves a partial figure folder under its final name; the
+    temporaries of earlier killed runs are removed first."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
+    tmp.mkdir()
+    try:
+        names = [p.name for p in _plot_target(score_files, tmp)]
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [out_dir / name for name in names]
+
+
+def _plot_target(score_files: list[Path], out_dir: Path) -> list[Path]:
     runs = [read_scores(Path(p)) for p in score_files]
     written = []
     # ROC: every method and K (first seed of each), one figure.

@@ -13,7 +13,7 @@ rule synth:
     params:
         cfg=step_params("synth"),
     shell:
-        "fsad synth --out {output} --params {params.cfg:q} > {log} 2>&1"
+        "fsad synth --out {output:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule extract:
@@ -29,5 +29,5 @@ rule extract:
     params:
         cfg=lambda w: step_params("extract", dataset=w.dataset),
     shell:
-        "fsad extract --dataset {wildcards.dataset} --out {output} "
-        "--params {params.cfg:q} > {log} 2>&1"
+        "fsad extract --dataset {wildcards.dataset:q} --out {output:q} "
+        "--params {params.cfg:q} > {log:q} 2>&1"

@@ -18,10 +18,10 @@ rule score:
     params:
         cfg=lambda w: step_params("score", target=w.target),
     shell:
-        "fsad score --model {input.model} --frames {input.frames} "
-        "--target {wildcards.target} --shots {wildcards.shots} --seed {wildcards.seed} "
-        "--source {wildcards.source} --method {wildcards.method} --out {output} "
-        "--threads {threads} --params {params.cfg:q} > {log} 2>&1"
+        "fsad score --model {input.model:q} --frames {input.frames:q} "
+        "--target {wildcards.target:q} --shots {wildcards.shots:q} --seed {wildcards.seed:q} "
+        "--source {wildcards.source:q} --method {wildcards.method:q} --out {output:q} "
+        "--threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule evaluate:
@@ -38,8 +38,8 @@ rule evaluate:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "fsad evaluate {input.scores} --out {output.auc} --metrics {output.metrics} "
-        "> {log} 2>&1"
+        "fsad evaluate {input.scores:q} --out {output.auc:q} --metrics {output.metrics:q} "
+        "> {log:q} 2>&1"
 
 
 # The backbone comparison (r-GAN vs r-GAN* vs r-VAE) on the configured data, whatever
@@ -55,7 +55,7 @@ rule evaluate_backbones:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "fsad evaluate {input.scores} --out {output.auc} > {log} 2>&1"
+        "fsad evaluate {input.scores:q} --out {output.auc:q} > {log:q} 2>&1"
 
 
 # The standard (full-data) table: each target in `full_data` trained on its own training
@@ -71,4 +71,4 @@ rule evaluate_full_data:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "fsad evaluate {input.scores} --out {output.auc} > {log} 2>&1"
+        "fsad evaluate {input.scores:q} --out {output.auc:q} > {log:q} 2>&1"

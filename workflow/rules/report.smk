@@ -21,8 +21,8 @@ rule tables:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "fsad report tables --auc {input.auc} --out-md {output.md} --out-csv {output.csv} "
-        "> {log} 2>&1"
+        "fsad report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
+        "> {log:q} 2>&1"
 
 
 rule figures:
@@ -48,7 +48,7 @@ rule figures:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "fsad report figures {input.scores} --out {output} > {log} 2>&1"
+        "fsad report figures {input.scores:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule backbone_table:
@@ -63,5 +63,5 @@ rule backbone_table:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "fsad report tables --auc {input.auc} --out-md {output.md} --out-csv {output.csv} "
-        "> {log} 2>&1"
+        "fsad report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
+        "> {log:q} 2>&1"

@@ -19,9 +19,9 @@ rule pretrain:
     params:
         cfg=lambda w: step_params("pretrain", source=w.source),
     shell:
-        "fsad train --method pretrain --backbone {wildcards.backbone} "
-        "--source {wildcards.source} --frames {input.frames} --out {output} "
-        "--threads {threads} --params {params.cfg:q} > {log} 2>&1"
+        "fsad train --method pretrain --backbone {wildcards.backbone:q} "
+        "--source {wildcards.source:q} --frames {input.frames:q} --out {output:q} "
+        "--threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule meta_train:
@@ -43,7 +43,7 @@ rule meta_train:
     params:
         cfg=lambda w: step_params("meta", source=w.source),
     shell:
-        "fsad train --method meta --backbone {wildcards.backbone} "
-        "--source {wildcards.source} --frames {input.frames} --init {input.init} "
-        "--shots {wildcards.shots} --out {output} --threads {threads} "
-        "--params {params.cfg:q} > {log} 2>&1"
+        "fsad train --method meta --backbone {wildcards.backbone:q} "
+        "--source {wildcards.source:q} --frames {input.frames:q} --init {input.init:q} "
+        "--shots {wildcards.shots:q} --out {output:q} --threads {threads} "
+        "--params {params.cfg:q} > {log:q} 2>&1"

@@ -24,6 +24,7 @@ The generator is deterministic: the same settings and seed give the same pixels.
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
@@ -315,8 +316,9 @@ def generate(root: Path, scenes: int = 10, train_videos: int = 2, test_videos: i
     """Write the benchmark under ``root`` atomically (built in a temporary sibling folder)."""
     root = Path(root)
     root.parent.mkdir(parents=True, exist_ok=True)
+    for stale in root.parent.glob(f".{glob.escape(root.name)}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed earlier run
     tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     meta: dict = {
         "format": "fsad-synthetic", "version": FORMAT_VERSION,

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fsad.device import resize
+
 
 def double_conv(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(
@@ -26,7 +28,7 @@ def upsample_through(blocks: nn.ModuleList, x: torch.Tensor, size) -> torch.Tens
     for i, block in enumerate(blocks):
         left = len(blocks) - i - 1
         target = (math.ceil(size[0] / 2**left), math.ceil(size[1] / 2**left))
-        x = block(F.interpolate(x, size=target, mode="bilinear", align_corners=False))
+        x = block(resize(x, target))
     return x
 
 
@@ -54,6 +56,6 @@ class UNet(nn.Module):
         skips.pop()
         for block in self.up:
             skip = skips.pop()
-            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = resize(x, skip.shape[-2:])
             x = block(torch.cat([x, skip], 1))
         return self.out(x)

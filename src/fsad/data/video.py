@@ -16,7 +16,8 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
 
     A file that ends before the frame count its container header announces is truncated
     (an interrupted download or copy): decoding stops early without any error from OpenCV,
-    so the counts are compared and the file refused rather than silently shortened."""
+    so the counts are compared and the file refused rather than silently shortened. One
+    frame of slack: some containers round the count their header announces."""
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise FsadError(f"{path}: OpenCV cannot open this video (missing, unreadable or an "
@@ -35,7 +36,7 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
     if count == 0:
         raise FsadError(f"{path}: the video has no decodable frames (empty or truncated file); "
                         "re-download or re-encode it")
-    if count < announced:
+    if count < announced - 1:
         raise FsadError(f"{path}: truncated video: {count} frames decode but its header "
                         f"announces {announced}; re-download or re-encode it")
 

@@ -11,7 +11,9 @@ the same process, one after the other, on the same inputs, so machine noise most
   windows;
 * ``meta_vs_plain``: one meta-iteration (tasks x (inner steps + query) on K windows, outer
   step, discriminator step) against the same number of plain forward/backward passes at
-  the same batch sizes followed by one optimiser and one discriminator step.
+  the same batch sizes followed by one optimiser and one discriminator step;
+  ``batching_speedup``: the same meta-iteration one task per pass against
+  ``meta.tasks_per_pass`` (default: all tasks in one vmap pass).
 """
 
 from __future__ import annotations
@@ -86,18 +88,22 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
         tr.opt_g.step()
         tr.discriminator_step(torch.cat(reals[: m["tasks"]]), torch.cat(preds[: m["tasks"]]))
 
-    def meta_step() -> None:
-        meta_iteration(tr, batch, inner, m["first_order"], m["tasks_per_pass"])
+    def meta_step(per_pass=m["tasks_per_pass"]) -> None:
+        meta_iteration(tr, batch, inner, m["first_order"], per_pass)
 
-    # Interleave the two so that drift in machine load hits both alike.
-    t_meta, t_plain = [], []
+    # Interleave the three so that drift in machine load hits them alike.
+    t_meta, t_plain, t_seq = [], [], []
     for _ in range(repeats):
         t_meta.append(_time(meta_step, 1))
         t_plain.append(_time(plain, 1))
+        t_seq.append(_time(lambda: meta_step(1), 1))
     meta_s, plain_s = statistics.median(t_meta), statistics.median(t_plain)
+    seq_s = statistics.median(t_seq)
     return {"shots": shots, "tasks": m["tasks"], "inner_steps": inner["steps"],
-            "first_order": m["first_order"], "passes": passes, "meta_iteration_s": meta_s,
-            "plain_passes_s": plain_s, "meta_vs_plain": meta_s / plain_s}
+            "first_order": m["first_order"], "tasks_per_pass": m["tasks_per_pass"],
+            "passes": passes, "meta_iteration_s": meta_s, "plain_passes_s": plain_s,
+            "meta_vs_plain": meta_s / plain_s, "one_task_per_pass_s": seq_s,
+            "batching_speedup": seq_s / meta_s}
 
 
 def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:

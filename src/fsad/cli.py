@@ -339,7 +339,9 @@ def bench(backbone, shots_list, repeats, suite, size, memory_limit_gb, as_json, 
         click.echo(f"meta-iteration K={r['shots']} ({r['tasks']} tasks x {r['inner_steps']} "
                    f"inner steps, {'first' if r['first_order'] else 'second'} order): "
                    f"{r['meta_iteration_s']:.3f} s vs {r['plain_passes_s']:.3f} s for "
-                   f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}")
+                   f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}; one task per "
+                   f"pass {r['one_task_per_pass_s']:.3f} s -> batching x"
+                   f"{r['batching_speedup']:.2f}")
 
 
 def _bench_suite(suite, cfg, backbone, shots_list, repeats, size, limit_gb, as_json,

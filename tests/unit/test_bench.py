@@ -19,3 +19,4 @@ def test_bench_json_reports_meta_vs_plain():
     # smoke.yaml has meta.shots: matched and evaluates K = 1, 2
     assert [m["shots"] for m in data["meta"]] == [1, 2]
     assert all(m["passes"] == 2 * (1 + 1) for m in data["meta"])
+    assert all(m["batching_speedup"] > 0 for m in data["meta"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +13,11 @@ from pathlib import Path
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; it is renamed onto ``path`` when the
     block succeeds and removed when it fails. The suffix is kept, so writers that choose a
-    format by extension (matplotlib, OpenCV) still do."""
+    format by extension (matplotlib, OpenCV) still do. Temporaries of ``path`` left by
+    killed earlier writers are removed first, so a rerun leaves no strays."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(path)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
         yield tmp
@@ -29,7 +32,7 @@ def remove_stale(path: str | Path) -> list[Path]:
     paths removed."""
     path = Path(path)
     head, removed = f".{path.stem}.tmp-", []
-    for tmp in path.parent.glob(f"{head}*{path.suffix}"):
+    for tmp in path.parent.glob(f"{glob.escape(head)}*{glob.escape(path.suffix)}"):
         pid = tmp.name[len(head):len(tmp.name) - len(path.suffix)]
         if pid.isdigit() and not _alive(int(pid)):
             tmp.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ import torch
 
 from fsad.bench import _time, _trainer, _windows
 from fsad.models import build
-from fsad.train import meta_iteration
+from fsad.train import meta_iteration, pretrain_step
 
 # The authors' public training code (Lu et al.), minimally patched to run, on fsad's 2-core
 # development machine, as measured and reported in issue #6 (not re-measured here: their
@@ -133,13 +133,15 @@ def forward_gflop(cfg: dict, backbone: str = "rgan", size: int | None = None) ->
 
 
 def peak_memory(cfg: dict, shots: int, backbone: str = "rgan", threads: int | None = None,
-                limit_gb: float | None = None) -> dict:
-    """Peak memory of one meta-iteration, measured in a child process.
+                limit_gb: float | None = None, plain: bool = False) -> dict:
+    """Peak memory of one meta-iteration (``plain``: of one plain training step on a batch
+    of ``shots`` windows, the yardstick), measured in a child process.
 
     ``limit_gb`` caps the child's address space (CPU), so a setting that does not fit
     reports ``fits: False`` instead of pushing the machine into swap.
     """
-    args = json.dumps({"cfg": cfg, "shots": shots, "backbone": backbone, "threads": threads})
+    args = json.dumps({"cfg": cfg, "shots": shots, "backbone": backbone, "threads": threads,
+                       "plain": plain})
     code = "import sys, fsad.scaling as s; s._memory_child(sys.argv[1])"
 
     def cap() -> None:
@@ -150,7 +152,8 @@ def peak_memory(cfg: dict, shots: int, backbone: str = "rgan", threads: int | No
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True,
                           preexec_fn=cap)
-    result = {"shots": shots, "size": cfg["frames"]["height"], "tasks": cfg["meta"]["tasks"],
+    result = {"what": "plain step" if plain else "meta-iteration", "shots": shots,
+              "size": cfg["frames"]["height"], "tasks": cfg["meta"]["tasks"],
               "tasks_per_pass": cfg["meta"]["tasks_per_pass"],
               "inner_steps": cfg["inner"]["steps"], "first_order": cfg["meta"]["first_order"],
               "wall_s": time.perf_counter() - t0}
@@ -163,12 +166,14 @@ def peak_memory(cfg: dict, shots: int, backbone: str = "rgan", threads: int | No
 
 def memory_suite(cfg: dict, size: int, shots: int, backbone: str = "rgan",
                  threads: int | None = None, limit_gb: float | None = None) -> list[dict]:
-    """Peak memory of one task at ``size`` and K = ``shots``, first and second order, with
-    1 and 2 inner steps (first order: flat in the steps; second order: the graph of every
-    inner step is kept, so it grows by one step's worth each)."""
-    return [peak_memory(at(cfg, size=size, tasks=1, steps=steps, first_order=fo,
-                           tasks_per_pass=1), shots, backbone, threads, limit_gb)
-            for fo in (True, False) for steps in (1, 2)]
+    """Peak memory of one task at ``size`` and K = ``shots``: a plain training step on the
+    K windows (the yardstick), then first and second order with 1 and 2 inner steps (first
+    order: flat in the steps; second order: the graph of every inner step is kept, so it
+    grows by one step's worth each)."""
+    one = at(cfg, size=size, tasks=1, tasks_per_pass=1)
+    rows = [peak_memory(one, shots, backbone, threads, limit_gb, plain=True)]
+    return rows + [peak_memory(at(one, steps=steps, first_order=fo), shots, backbone, threads,
+                               limit_gb) for fo in (True, False) for steps in (1, 2)]
 
 
 def _memory_child(args_json: str) -> None:
@@ -184,7 +189,10 @@ def _memory_child(args_json: str) -> None:
         torch.cuda.reset_peak_memory_stats()
     setup_gb = _rss_gb()
     t0 = time.perf_counter()
-    meta_iteration(tr, batch, cfg["inner"], m["first_order"], m["tasks_per_pass"])
+    if a["plain"]:
+        pretrain_step(tr, *_windows(cfg, a["shots"], torch.Generator().manual_seed(0)))
+    else:
+        meta_iteration(tr, batch, cfg["inner"], m["first_order"], m["tasks_per_pass"])
     if cuda:
         torch.cuda.synchronize()
     out = {"iteration_s": time.perf_counter() - t0, "setup_rss_gb": setup_gb,

@@ -64,6 +64,24 @@ def test_pickled_mask_is_refused(tree, tmp_path):
     _fails(tree, tmp_path, "01_0014.npy: not a readable numeric .npy")
 
 
+class _Payload:
+    """Unpickling this runs code: it creates ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').write('pwned')",))
+
+
+def test_malicious_pickled_mask_is_refused_without_running(tree, tmp_path):
+    marker = tmp_path / "PWNED"
+    mask = tree / "testing/test_frame_mask/01_0014.npy"
+    np.save(mask, np.array([_Payload(marker)] * 10, dtype=object), allow_pickle=True)
+    _fails(tree, tmp_path, "01_0014.npy: not a readable numeric .npy")
+    assert not marker.exists()
+
+
 def test_mask_with_other_values(tree, tmp_path):
     np.save(tree / "testing/test_frame_mask/01_0014.npy", np.full(10, 255, np.uint8))
     _fails(tree, tmp_path, "01_0014.npy: values other than 0 and 1")

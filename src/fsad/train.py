@@ -71,6 +71,10 @@ class Trainer:
         self.prev_path = self.out.with_name("state.prev.pt")
         self.diagnostic_path = self.out.with_name(self.out.name + ".nonfinite.json")
         self.last_checkpoint: tuple[Path, int] | None = None  # the newest state on disk
+        # Size and mtime of the input files: a state made before they were rewritten (e.g.
+        # frames re-extracted) is never resumed. Kept in the state only, not in the model,
+        # so final checkpoints stay byte-identical across folders.
+        self.inputs_stamp: list[int] | None = None
         self.keep_previous = True  # rotate state.pt to state.prev.pt on the next save
         self.adv = cfg["loss"]["adversarial"]
         self.loss_fn = objective(cfg["loss"])
@@ -97,6 +101,9 @@ class Trainer:
                 continue
             if state.get("fingerprint") != self.fingerprint:
                 log.info("ignoring %s: it was made with other settings", path)
+                continue
+            if state.get("inputs_stamp") != self.inputs_stamp:
+                log.info("ignoring %s: its input files have changed since", path)
                 continue
             if unreadable is not None:
                 log.warning("training state %s is unreadable; falling back to the previous "
@@ -133,7 +140,7 @@ class Trainer:
         """Write the training state; the one it replaces is kept as ``state.prev.pt``."""
         state = {**self._payload(), "optim_g": self.opt_g.state_dict(),
                  "optim_d": self.opt_d.state_dict(), "rng": self.rng.get_state(),
-                 "torch_rng": torch.get_rng_state()}
+                 "torch_rng": torch.get_rng_state(), "inputs_stamp": self.inputs_stamp}
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         self.check_finite(state, desc)
@@ -270,6 +277,11 @@ def frame_shape(store: FrameStore) -> dict:
     return {"height": store.height, "width": store.width, "channels": store.channels}
 
 
+def file_stamp(*paths: Path) -> list[int]:
+    """Size and modification time (ns) of each file."""
+    return [n for p in paths for st in [Path(p).stat()] for n in (st.st_size, st.st_mtime_ns)]
+
+
 def _finite(value: float) -> bool:
     return value == value and abs(value) != float("inf")
 
@@ -289,6 +301,7 @@ def pretrain(cfg: dict, frames: Path, source: str, backbone: str, out: Path) -> 
                 "scenes": tasks.scenes, "frames_file": Path(frames).name}
     tr = Trainer(cfg, backbone, frame_shape(store), out, "pretrained", p["lr_g"], p["lr_d"],
                  settings, p["grad_clip"])
+    tr.inputs_stamp = file_stamp(frames)
     tr.resume()
     log.info("pretrain %s on %d scenes (%d windows), %d steps of batch %d", backbone,
              len(tasks.scenes), len(tasks.pooled), p["steps"], p["batch_size"])
@@ -336,6 +349,7 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
     tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m["lr_g"], m["lr_d"], settings,
                  m["grad_clip"])
     tr.load_weights(start)
+    tr.inputs_stamp = file_stamp(frames, init)
     tr.resume()
     log.info("meta-train %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g, %s order",
              backbone, len(tasks.scenes), m["tasks"], shots, inner["steps"], inner["optimizer"],

@@ -108,3 +108,31 @@ def test_state_from_other_settings_is_not_resumed(tiny_store, tmp_path, caplog):
     pretrain(cfg, tiny_store, "synthetic", "rgan", out)
     assert "made with other settings" in caplog.text
     assert "resumed" not in caplog.text
+
+
+def test_state_is_not_resumed_once_the_frames_are_rewritten(tiny_store, tmp_path):
+    import shutil
+
+    from tests.helpers.forked import run_forked
+
+    frames = tmp_path / "frames.h5"
+    shutil.copy(tiny_store, frames)
+    cfg = small_cfg()
+    out, log = tmp_path / "run" / "model.pt", tmp_path / "train.log"
+
+    def train():
+        pretrain(cfg, frames, "synthetic", "rgan", out)
+
+    # Killed inside step 3: the step-2 state is on disk.
+    assert run_forked(train, fault="kill_at_step:3", log=log) == -signal.SIGKILL
+    state = out.with_name("state.pt").read_bytes()
+    assert run_forked(train, log=log) == 0
+    assert "resumed from" in log.read_text()  # same frames file: resumed
+    log.write_text("")
+    out.unlink()
+    out.with_name("state.pt").write_bytes(state)
+    st = frames.stat()
+    os.utime(frames, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # frames re-extracted
+    assert run_forked(train, log=log) == 0
+    assert "its input files have changed" in log.read_text()
+    assert "resumed from" not in log.read_text()

@@ -14,7 +14,9 @@ final name. Readers open the file read-only.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +35,57 @@ VERSION = 1
 
 
 def convert(frame: np.ndarray, height: int, width: int, channels: int) -> np.ndarray:
-    """Resize (area interpolation, as for downscaling) and convert to gray or RGB."""
-    if frame.ndim == 2:
-        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    """Convert to gray or RGB, then resize (area interpolation, as for downscaling).
+    Colour conversion comes first: a gray frame is resized on one channel, not three."""
+    if channels == 1:
+        if frame.ndim == 3:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    else:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
     if frame.shape[:2] != (height, width):
         frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
-    if channels == 1:
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[..., None]
-    return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    return frame[..., None] if frame.ndim == 2 else frame
+
+
+def prefetch(items: Iterable, depth: int = 32) -> Iterator:
+    """``items``, produced by a background thread up to ``depth`` ahead: decoding (OpenCV
+    releases the GIL) overlaps with converting and writing. Errors reach the consumer in
+    order; a consumer that stops early stops the producer."""
+    box: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = box.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 class _GuardedFile(io.RawIOBase):
@@ -126,7 +171,7 @@ def write_store(videos: Iterable[Video], out: Path, height: int, width: int, cha
             root = h5.create_group("videos")
             for video in tqdm(videos, desc=f"extract {out.name}", disable=None):
                 frames = np.stack([convert(f, height, width, channels)
-                                   for f in video.frames()])
+                                   for f in prefetch(video.frames())])
                 if video.labels is not None and len(video.labels) != len(frames):
                     raise FsadError(
                         f"{video.label_source or video.source}: {len(video.labels)} labels for "

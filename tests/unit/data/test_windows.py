@@ -42,3 +42,19 @@ def test_sampling_is_reproducible(tiny_store):
     a = ws.sample(4, torch.Generator().manual_seed(7))[1]
     b = ws.sample(4, torch.Generator().manual_seed(7))[1]
     assert torch.equal(a, b)
+
+
+def test_the_frame_store_is_opened_read_only(tiny_store, tmp_path):
+    import os
+    import shutil
+
+    copy = tmp_path / "frames.h5"
+    shutil.copy(tiny_store, copy)
+    os.chmod(copy, 0o444)
+    store = FrameStore(copy)
+    assert store._h5.mode == "r"
+    video = store.select(["s00"], "train")[0]
+    before = copy.read_bytes()
+    store.frames(video.id)
+    store.close()
+    assert copy.read_bytes() == before

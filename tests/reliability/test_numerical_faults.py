@@ -16,19 +16,14 @@ from fsad import config as cfgmod
 from fsad.data.store import FrameStore
 from fsad.data.windows import SceneTasks
 from fsad.train import Trainer, frame_shape, meta_iteration, meta_train, pretrain, pretrain_step
+from tests.helpers.configs import small_cfg as tiny_cfg
 
-SMALL = {
-    "device": "cpu",
-    "sources": {"synthetic": {"dataset": "synthetic", "scenes": ["s00", "s01", "s02"]}},
-    "model": {"widths": [4, 8], "lstm_hidden": 4, "disc_width": 4},
-    "pretrain": {"steps": 4, "batch_size": 4, "checkpoint_every": 1},
-    "meta": {"iterations": 3, "tasks": 2, "checkpoint_every": 1},
-    "inner": {"steps": 1, "lr": 0.05},
-}
+# A state after every step, so the last finite checkpoint is the step before the fault.
+EVERY_STEP = {"pretrain": {"checkpoint_every": 1}, "meta": {"iterations": 3, "checkpoint_every": 1}}
 
 
 def small_cfg(**over):
-    return cfgmod.load(overrides=cfgmod.merge(SMALL, over))
+    return tiny_cfg(**cfgmod.merge(EVERY_STEP, over))
 
 
 def all_finite(path: Path) -> bool:

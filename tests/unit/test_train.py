@@ -14,19 +14,7 @@ import torch
 from fsad import checkpoint
 from fsad import config as cfgmod
 from fsad.train import meta_train, pretrain
-
-SMALL = {
-    "device": "cpu",
-    "sources": {"synthetic": {"dataset": "synthetic", "scenes": ["s00", "s01", "s02"]}},
-    "model": {"widths": [4, 8], "lstm_hidden": 4, "disc_width": 4},
-    "pretrain": {"steps": 4, "batch_size": 4, "checkpoint_every": 2},
-    "meta": {"iterations": 2, "tasks": 2, "checkpoint_every": 1},
-    "inner": {"steps": 1, "lr": 0.05},
-}
-
-
-def small_cfg(**over):
-    return cfgmod.load(overrides=cfgmod.merge(SMALL, over))
+from tests.helpers.configs import SMALL, small_cfg
 
 
 def test_pretrain_lowers_the_loss_on_a_fixed_batch(tiny_store, tmp_path):

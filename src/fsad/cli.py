@@ -197,8 +197,8 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="results/auc.csv")
 @click.option("--metrics", type=click.Path(dir_okay=False), help="Summary JSON (for DVC).")
 def evaluate(scores, out, metrics) -> None:
-    """Normalise per video (the paper's Eq. 4) and compute frame-level AUC of scores files
-    into one AUC table."""
+    """Normalise per video (min-max, the paper's equation 4) and compute frame-level AUC of
+    scores files into one AUC table."""
     from fsad.metrics import evaluate as run
 
     results = run([Path(s) for s in scores], Path(out), Path(metrics) if metrics else None)

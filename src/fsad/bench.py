@@ -26,11 +26,12 @@ from pathlib import Path
 
 import torch
 
+from fsad import meta
 from fsad.models import split_output
 from fsad.train import Trainer, meta_iteration, pretrain_step
 
 
-def _time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
     """Median wall time of ``fn`` over ``repeats`` runs, after ``warmup`` runs."""
     for _ in range(warmup):
         fn()
@@ -42,13 +43,15 @@ def _time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
-def _trainer(cfg: dict, backbone: str) -> Trainer:
+def bench_trainer(cfg: dict, backbone: str) -> Trainer:
+    """A freshly initialised Trainer for timing: nothing is read or written."""
     f = cfg["frames"]
     frames = {"height": f["height"], "width": f["width"], "channels": f["channels"]}
     return Trainer(cfg, backbone, frames, Path("unused.pt"), "bench", 1e-4, 1e-4, {})
 
 
-def _windows(cfg: dict, n: int, gen: torch.Generator):
+def random_windows(cfg: dict, n: int, gen: torch.Generator):
+    """``n`` random (x, y) windows of the config's frame size: x (n, t, C, H, W), y (n, C, H, W)."""
     f, t = cfg["frames"], cfg["model"]["t"]
     x = torch.rand(n, t, f["channels"], f["height"], f["width"], generator=gen)
     y = torch.rand(n, f["channels"], f["height"], f["width"], generator=gen)
@@ -56,37 +59,41 @@ def _windows(cfg: dict, n: int, gen: torch.Generator):
 
 
 def train_throughput(cfg: dict, backbone: str = "rgan", repeats: int = 5) -> dict:
-    tr = _trainer(cfg, backbone)
+    tr = bench_trainer(cfg, backbone)
     bs = cfg["pretrain"]["batch_size"]
-    x, y = _windows(cfg, bs, torch.Generator().manual_seed(0))
-    seconds = _time(lambda: pretrain_step(tr, x, y), repeats)
+    x, y = random_windows(cfg, bs, torch.Generator().manual_seed(0))
+    seconds = median_time(lambda: pretrain_step(tr, x, y), repeats)
     return {"batch_size": bs, "step_s": seconds, "samples_per_s": bs / seconds}
 
 
 def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 3) -> dict:
     m, inner = cfg["meta"], cfg["inner"]
-    tr = _trainer(cfg, backbone)
+    tr = bench_trainer(cfg, backbone)
     gen = torch.Generator().manual_seed(0)
     batch = []
     for _ in range(m["tasks"]):
-        xs, ys = _windows(cfg, shots, gen)
-        xq, yq = _windows(cfg, shots, gen)
+        xs, ys = random_windows(cfg, shots, gen)
+        xq, yq = random_windows(cfg, shots, gen)
         batch.append((xs, ys, xq, yq))
-    passes = m["tasks"] * (inner["steps"] + 1)
+
+    # The same forward/backward passes at the same batch sizes, through ordinary autograd:
+    # per task, each inner step's support windows, then the K query windows.
+    plain_batches = [meta.support_batch(xs, ys, step, inner.get("windows_per_step"))
+                     for xs, ys, _, _ in batch for step in range(1, inner["steps"] + 1)]
+    plain_batches += [(xq, yq) for _, _, xq, yq in batch]
+    passes = len(plain_batches)
 
     def plain() -> None:
-        # The same forward/backward passes at batch K, through ordinary autograd.
         tr.opt_g.zero_grad(set_to_none=True)
-        reals, preds = [], []
-        for i in range(passes):
-            x, y = batch[i % len(batch)][:2]
+        preds = []
+        for x, y in plain_batches:
             out = tr.G(x)
             pred = split_output(out)[0]
             (tr.loss_fn(out, y) + tr.adversarial(pred)).backward()
-            reals.append(y)
             preds.append(pred.detach())
         tr.opt_g.step()
-        tr.discriminator_step(torch.cat(reals[: m["tasks"]]), torch.cat(preds[: m["tasks"]]))
+        tr.discriminator_step(torch.cat([yq for *_, yq in batch]),
+                              torch.cat(preds[-len(batch):]))
 
     def meta_step(per_pass=m["tasks_per_pass"]) -> None:
         meta_iteration(tr, batch, inner, m["first_order"], per_pass)
@@ -94,9 +101,9 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
     # Interleave the three so that drift in machine load hits them alike.
     t_meta, t_plain, t_seq = [], [], []
     for _ in range(repeats):
-        t_meta.append(_time(meta_step, 1))
-        t_plain.append(_time(plain, 1))
-        t_seq.append(_time(lambda: meta_step(1), 1))
+        t_meta.append(median_time(meta_step, 1))
+        t_plain.append(median_time(plain, 1))
+        t_seq.append(median_time(lambda: meta_step(1), 1))
     meta_s, plain_s = statistics.median(t_meta), statistics.median(t_plain)
     seq_s = statistics.median(t_seq)
     return {"shots": shots, "tasks": m["tasks"], "inner_steps": inner["steps"],
@@ -120,15 +127,15 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
                         frames=max(s["frames"], 60), height=s["height"], width=s["width"])
         videos = load_videos("synthetic", root)
         n_frames = sum(sum(1 for _ in v.frames()) for v in videos)
-        t_decode = _time(lambda: [sum(1 for _ in v.frames()) for v in videos], repeats)
+        t_decode = median_time(lambda: [sum(1 for _ in v.frames()) for v in videos], repeats)
         store_path = Path(tmp) / "s.h5"
-        t_extract = _time(lambda: write_store(videos, store_path, f["height"], f["width"],
+        t_extract = median_time(lambda: write_store(videos, store_path, f["height"], f["width"],
                                               f["channels"]), repeats)
         store = FrameStore(store_path)
         windows = WindowSet(store, store.select(None, "train"), cfg["model"]["t"])
         bs = cfg["pretrain"]["batch_size"]
         gen = torch.Generator().manual_seed(0)
-        t_load = _time(lambda: windows.sample(bs, gen), max(repeats, 10))
+        t_load = median_time(lambda: windows.sample(bs, gen), max(repeats, 10))
         store.close()
     model = train_throughput(cfg, backbone, repeats)
     return {"frames": n_frames, "decode_fps": n_frames / t_decode,
@@ -153,12 +160,12 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
                         frames=max(s["frames"], 60), height=s["height"], width=s["width"])
         store_path = write_store(load_videos("synthetic", root), Path(tmp) / "s.h5",
                                  f["height"], f["width"], f["channels"])
-        tr = _trainer(cfg, backbone)
+        tr = bench_trainer(cfg, backbone)
         model = Path(tmp) / "m.pt"
         checkpoint.save(model, {**tr._payload(), "settings": {"loss": cfg["loss"]}})
         cfg = {**cfg, "targets": {"t": {"dataset": "synthetic", "scenes": ["s01"]}}}
         out = Path(tmp) / "scores.csv"
-        t_score = _time(lambda: score(cfg, model, store_path, "t", 0, 0, out,
+        t_score = median_time(lambda: score(cfg, model, store_path, "t", 0, 0, out,
                                       {"source": "", "method": ""}), repeats)
         store = FrameStore(store_path)
         clips = [(x.to(tr.device), y) for v in store.select(["s01"], "test")
@@ -171,7 +178,7 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
                 for x, _ in clips:
                     tr.G(x)
 
-        t_forward = _time(forward, repeats)
+        t_forward = median_time(forward, repeats)
         store.close()
     return {"frames": n, "score_fps": n / t_score, "forward_fps": n / t_forward,
             "score_vs_forward": t_forward / t_score}

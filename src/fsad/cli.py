@@ -183,9 +183,7 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
     generator, ckpt = load_generator(Path(model), store)
     x, y = adaptation_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
                               cfg["seed"])
-    inner = cfg["inner"]
-    meta.adapt(generator, x, y, objective(ckpt["settings"]["loss"]), inner["steps"],
-               inner["lr"], inner["optimizer"])
+    meta.adapt(generator, x, y, objective(ckpt["settings"]["loss"]), **cfg["inner"])
     checkpoint.save(out, {**{k: v for k, v in ckpt.items() if k not in ("format", "version")},
                           "generator": generator.state_dict(),
                           "adapted": {"target": target, "shots": shots, "seed": seed}})

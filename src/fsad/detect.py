@@ -78,8 +78,7 @@ class Detector:
         clips = to_tensor(np.stack([normal[s:s + self.t + 1] for s in starts]))
         with autocast(self.device):
             meta.adapt(self.generator, clips[:, :-1].to(self.device),
-                       clips[:, -1].to(self.device), objective(self.weights), rule["steps"],
-                       rule["lr"], rule["optimizer"])
+                       clips[:, -1].to(self.device), objective(self.weights), **rule)
 
     @torch.no_grad()
     def score_frames(self, frames: Iterator[np.ndarray], batch: int,

@@ -5,6 +5,8 @@ own weights (the authors' code reloaded them from disk).
 * ``inner_loop`` is Eq. 1, repeated ``steps`` times with SGD (or Adam), on a task's K
   support windows batched into one forward pass. The same function is the K-shot
   adaptation of a trained model to a new scene, so both use one update rule.
+  ``windows_per_step=1`` is the authors' code instead: step s sees support window s
+  (cyclically), so K steps see each window once at 1/K of the cost per step.
 * ``first_order=True`` drops the second-order terms (FOMAML, what the authors' code did):
   inner gradients are taken on detached weights, and the query gradient at the adapted
   weights is applied to the initial weights. ``False`` keeps the graph through the inner
@@ -39,18 +41,19 @@ def task_loss(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor
 
 def inner_loop(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor,
                loss_fn: LossFn, steps: int, lr: float, optimizer: str = "sgd",
-               first_order: bool = True) -> Params:
-    """Adapted parameters after ``steps`` updates on (x, y)."""
+               first_order: bool = True, windows_per_step: int | None = None) -> Params:
+    """Adapted parameters after ``steps`` updates on (x, y): each step on all K windows
+    (``windows_per_step=None``) or on the next ``windows_per_step`` of them, cyclically."""
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown inner optimizer {optimizer!r}")
-    support_grad = grad(lambda p: task_loss(model, p, x, y, loss_fn))
+    support_grad = grad(lambda p, xb, yb: task_loss(model, p, xb, yb, loss_fn))
     names = list(params)
     state: dict[str, list[torch.Tensor]] = {"m": [], "v": []}
     for step in range(1, steps + 1):
         # First order: the gradient is a constant of the outer graph, so take it on
         # detached weights and keep the outer autograd out of the inner passes.
         at = {n: p.detach() for n, p in params.items()} if first_order else params
-        by_name = support_grad(at)
+        by_name = support_grad(at, *support_batch(x, y, step, windows_per_step))
         grads = [by_name[n] for n in names]
         updates = [lr * g for g in grads] if optimizer == "sgd" else \
             _adam_updates(grads, state, step, lr)
@@ -58,9 +61,19 @@ def inner_loop(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tenso
     return params
 
 
+def support_batch(x: torch.Tensor, y: torch.Tensor, step: int, n: int | None):
+    """The windows that inner step ``step`` (from 1) trains on."""
+    k = x.shape[0]
+    if n is None or n >= k:
+        return x, y
+    index = [((step - 1) * n + j) % k for j in range(n)]
+    return x[index], y[index]
+
+
 def query_losses(model: nn.Module, params: Params, xs: torch.Tensor, ys: torch.Tensor,
                  xq: torch.Tensor, yq: torch.Tensor, loss_fn: LossFn, query_fn: QueryFn,
-                 steps: int, lr: float, optimizer: str = "sgd", first_order: bool = True):
+                 steps: int, lr: float, optimizer: str = "sgd", first_order: bool = True,
+                 windows_per_step: int | None = None):
     """Adapt to T tasks at once and return their query losses (T,) and predictions.
 
     xs, ys, xq, yq carry a leading task axis: (T, K, ...). ``query_fn(output, target)``
@@ -68,7 +81,8 @@ def query_losses(model: nn.Module, params: Params, xs: torch.Tensor, ys: torch.T
     adversarial term. The random draws of stochastic backbones differ per task.
     """
     def one_task(xs_, ys_, xq_, yq_):
-        fast = inner_loop(model, params, xs_, ys_, loss_fn, steps, lr, optimizer, first_order)
+        fast = inner_loop(model, params, xs_, ys_, loss_fn, steps, lr, optimizer, first_order,
+                          windows_per_step)
         return query_fn(functional_call(model, fast, (xq_,)), yq_)
 
     return vmap(one_task, randomness="different")(xs, ys, xq, yq)
@@ -96,10 +110,12 @@ def _adam_updates(grads, state, step: int, lr: float, betas=(0.9, 0.999), eps=1e
 
 
 def adapt(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int,
-          lr: float, optimizer: str = "sgd") -> nn.Module:
-    """K-shot adaptation: run the inner loop on (x, y) and write the result into ``model``."""
+          lr: float, optimizer: str = "sgd", windows_per_step: int | None = None) -> nn.Module:
+    """K-shot adaptation: run the inner loop on (x, y) and write the result into ``model``.
+    The rule's keywords are those of the config's ``inner`` block (``adapt(..., **inner)``)."""
     params = {n: p.detach().requires_grad_(True) for n, p in parameters(model).items()}
-    adapted = inner_loop(model, params, x, y, loss_fn, steps, lr, optimizer, first_order=True)
+    adapted = inner_loop(model, params, x, y, loss_fn, steps, lr, optimizer, first_order=True,
+                         windows_per_step=windows_per_step)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name in adapted:

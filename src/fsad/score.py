@@ -78,8 +78,7 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
 
     def adapt(model, x, y):
         with autocast(device):
-            meta.adapt(model, x.to(device), y.to(device), objective(weights), inner["steps"],
-                       inner["lr"], inner["optimizer"])
+            meta.adapt(model, x.to(device), y.to(device), objective(weights), **inner)
 
     per_video = cfg["evaluate"]["protocol"] == "test_prefix"
     if shots and not per_video:

@@ -382,11 +382,11 @@ def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool,
 
     q_total, preds, reals = 0.0, [], []
     for first in range(0, len(batch), group):
-        xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in zip(*batch[first:first + group]))
+        group_tasks = zip(*batch[first:first + group], strict=True)
+        xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
         with autocast(tr.device):
             q_loss, pred = meta.query_losses(tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query,
-                                             inner["steps"], inner["lr"], inner["optimizer"],
-                                             first_order)
+                                             first_order=first_order, **inner)
         (q_loss.sum() / len(batch)).backward()
         q_total = q_total + q_loss.detach().sum() / len(batch)
         preds.append(pred.detach().flatten(0, 1))

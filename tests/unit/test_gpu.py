@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fsad import config as cfgmod
-from fsad.bench import _trainer, _windows
+from fsad.bench import bench_trainer, random_windows
 from fsad.train import meta_iteration, pretrain_step
 
 pytestmark = [pytest.mark.gpu,
@@ -16,11 +16,11 @@ pytestmark = [pytest.mark.gpu,
 def test_training_and_meta_steps_on_cuda(backbone):
     cfg = cfgmod.load(overrides={"device": "cuda", "frames": {"height": 64, "width": 64},
                                  "model": {"vgg_width_divisor": 8}})
-    tr = _trainer(cfg, backbone)
+    tr = bench_trainer(cfg, backbone)
     assert next(tr.G.parameters()).is_cuda
     gen = torch.Generator().manual_seed(0)
-    stats = pretrain_step(tr, *_windows(cfg, 4, gen))
+    stats = pretrain_step(tr, *random_windows(cfg, 4, gen))
     assert all(v == v for v in stats.values())  # finite, not NaN
-    batch = [(*_windows(cfg, 2, gen), *_windows(cfg, 2, gen)) for _ in range(2)]
+    batch = [(*random_windows(cfg, 2, gen), *random_windows(cfg, 2, gen)) for _ in range(2)]
     stats = meta_iteration(tr, batch, cfg["inner"], first_order=True)
     assert stats["query"] == stats["query"]

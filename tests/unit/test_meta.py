@@ -68,6 +68,24 @@ def test_first_and_second_order_meta_gradients_by_hand():
     assert meta_grad(True) != pytest.approx(meta_grad(False))
 
 
+def test_one_window_per_step_cycles_through_the_support_windows():
+    # The authors' inner loop: step s trains on support window s (mod K) alone.
+    def grad_on(i, w):
+        return float(2 * XS[i] * (w * XS[i] - YS[i]))
+
+    w = W0
+    for step in range(3):  # windows 0, 1, 0
+        w -= LR * grad_on(step % 2, w)
+    model = Scale(W0)
+    fast = meta.inner_loop(model, meta.parameters(model), XS, YS, mse, steps=3, lr=LR,
+                           windows_per_step=1)
+    assert fast["w"].item() == pytest.approx(w)
+    # At least K windows per step is Eq. 1 on the whole support set.
+    every = meta.inner_loop(model, meta.parameters(model), XS, YS, mse, steps=1, lr=LR,
+                            windows_per_step=5)
+    assert every["w"].item() == pytest.approx(W0 - LR * support_grad(W0))
+
+
 def test_adapt_writes_the_inner_loop_result_into_the_module():
     model = Scale(W0)
     meta.adapt(model, XS, YS, mse, steps=1, lr=LR)
@@ -146,3 +164,19 @@ def test_second_order_adam_survives_a_parameter_with_zero_gradient():
     grads = torch.autograd.grad(meta.task_loss(model, fast, XQ, YQ, mse),
                                 list(params.values()), allow_unused=True)
     assert all(g is None or torch.isfinite(g).all() for g in grads)
+
+
+def test_one_window_per_step_under_vmap_matches_each_task_alone():
+    model, loss_fn, (xs, ys, xq, yq) = _rgan_tasks(tasks=2, shots=3)
+    theta = meta.parameters(model)
+    batched, _ = meta.query_losses(model, theta, xs, ys, xq, yq, loss_fn,
+                                   lambda out, y: (loss_fn(out, y), out), 3, 0.01, "adam",
+                                   windows_per_step=1)
+    for i in range(2):
+        fast = meta.inner_loop(model, theta, xs[i], ys[i], loss_fn, 3, 0.01, "adam",
+                               windows_per_step=1)
+        alone = meta.task_loss(model, fast, xq[i], yq[i], loss_fn)
+        assert batched[i].item() == pytest.approx(alone.item(), rel=1e-9)
+    every, _ = meta.query_losses(model, theta, xs, ys, xq, yq, loss_fn,
+                                 lambda out, y: (loss_fn(out, y), out), 3, 0.01, "adam")
+    assert not torch.allclose(every, batched)  # the rule does change the adaptation

@@ -69,7 +69,8 @@ def test_bench_cli_memory_suite_json():
 
 def test_peer_runs_the_authors_settings(smoke):
     result = scaling.peer(smoke, repeats=1)
-    assert [(r["shots"], r["inner_steps"]) for r in result["rows"]] == [(1, 1), (5, 5)]
+    assert [(r["shots"], r["inner_steps"], r["windows_per_step"]) for r in result["rows"]] == \
+        [(1, 1, 1), (5, 5, 1), (5, 5, "all")]
     for r in result["rows"]:
         assert r["speedup"] == pytest.approx(r["peer_seconds"] / r["seconds"])
     assert result["gflop_per_window_256"] > result["gflop_per_window_64"] > 0

@@ -1,5 +1,6 @@
 # Config validation and the helpers every rule file uses.
 import json
+import os
 from pathlib import Path
 
 from fsad import FsadError
@@ -10,7 +11,9 @@ try:
 except FsadError as exc:
     raise WorkflowError(str(exc)) from None
 
-SRC = "src/fsad"
+# Relative to the working directory, so that `--directory` runs (bench/) find the code too;
+# from the repository root this is plain "src/fsad".
+SRC = os.path.relpath(Path(workflow.basedir) / "src" / "fsad")
 
 
 def _gpu_jobs():

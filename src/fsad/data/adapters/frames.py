@@ -21,6 +21,7 @@ import numpy as np
 
 from fsad import FsadError
 from fsad.data.adapters.base import Video, is_junk
+from fsad.data.threads import ordered_map
 from fsad.data.video import read_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
@@ -45,9 +46,10 @@ def frame_files(folder: Path) -> list[Path]:
 
 
 def decode_images(files: list[Path]) -> Iterator[np.ndarray]:
+    """The frames of an image folder, in order, decoded by two threads: unlike a video
+    file, images can be decoded in any order."""
     shape = None
-    for f in files:
-        frame = read_image(f)
+    for f, frame in zip(files, ordered_map(read_image, files), strict=True):
         if shape is None:
             shape = frame.shape
         elif frame.shape != shape:

@@ -48,12 +48,11 @@ def convert(frame: np.ndarray, height: int, width: int, channels: int) -> np.nda
     return frame[..., None] if frame.ndim == 2 else frame
 
 
-def convert_all(frames: Iterable[np.ndarray], height: int, width: int, channels: int,
-                workers: int = 2, depth: int = 16) -> Iterator[np.ndarray]:
+def convert_all(frames: Iterable[np.ndarray], height: int, width: int,
+                channels: int) -> Iterator[np.ndarray]:
     """``convert`` over ``frames`` by a small thread pool (OpenCV releases the GIL), in
-    order, at most ``depth`` frames ahead of the consumer."""
-    return ordered_map(partial(convert, height=height, width=width, channels=channels), frames,
-                       workers, depth)
+    order."""
+    return ordered_map(partial(convert, height=height, width=width, channels=channels), frames)
 
 
 @contextmanager

@@ -17,7 +17,9 @@ def slow_square(x: int) -> int:
 
 
 def test_ordered_map_keeps_the_input_order():
-    assert list(ordered_map(slow_square, range(50), workers=3)) == [x * x for x in range(50)]
+    for chunk in (1, 4):
+        assert list(ordered_map(slow_square, range(50), workers=3, chunk=chunk)) == \
+            [x * x for x in range(50)]
 
 
 def test_ordered_map_reads_at_most_depth_items_ahead():
@@ -28,13 +30,13 @@ def test_ordered_map_reads_at_most_depth_items_ahead():
             pulled.append(i)
             yield i
 
-    out = ordered_map(lambda x: x, items(), workers=2, depth=4)
+    out = ordered_map(lambda x: x, items(), workers=2, chunk=3, depth=4)
     assert next(out) == 0
-    assert len(pulled) <= 6
+    assert len(pulled) <= 3 * (4 + 1)
     out.close()
 
 
-@pytest.mark.parametrize("pipeline", [lambda it: ordered_map(lambda x: 1 // (x - 3), it),
+@pytest.mark.parametrize("pipeline", [lambda it: ordered_map(lambda x: 1 // (x - 3), it, chunk=8),
                                       lambda it: prefetch(1 // (x - 3) for x in it)])
 def test_an_error_reaches_the_consumer_at_its_item(pipeline):
     got = []

@@ -58,6 +58,18 @@ def random_windows(cfg: dict, n: int, gen: torch.Generator):
     return x, y
 
 
+def task_batch(cfg: dict, shots: int, seed: int = 0) -> list:
+    """``meta.tasks`` random tasks of K support and K query windows, as meta-training
+    samples them: a list of (xs, ys, xq, yq)."""
+    gen = torch.Generator().manual_seed(seed)
+    batch = []
+    for _ in range(cfg["meta"]["tasks"]):
+        xs, ys = random_windows(cfg, shots, gen)
+        xq, yq = random_windows(cfg, shots, gen)
+        batch.append((xs, ys, xq, yq))
+    return batch
+
+
 def train_throughput(cfg: dict, backbone: str = "rgan", repeats: int = 5) -> dict:
     tr = bench_trainer(cfg, backbone)
     bs = cfg["pretrain"]["batch_size"]
@@ -69,12 +81,7 @@ def train_throughput(cfg: dict, backbone: str = "rgan", repeats: int = 5) -> dic
 def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 3) -> dict:
     m, inner = cfg["meta"], cfg["inner"]
     tr = bench_trainer(cfg, backbone)
-    gen = torch.Generator().manual_seed(0)
-    batch = []
-    for _ in range(m["tasks"]):
-        xs, ys = random_windows(cfg, shots, gen)
-        xq, yq = random_windows(cfg, shots, gen)
-        batch.append((xs, ys, xq, yq))
+    batch = task_batch(cfg, shots)
 
     # The same forward/backward passes at the same batch sizes, through ordinary autograd:
     # per task, each inner step's support windows, then the K query windows.
@@ -129,8 +136,8 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         n_frames = sum(sum(1 for _ in v.frames()) for v in videos)
         t_decode = median_time(lambda: [sum(1 for _ in v.frames()) for v in videos], repeats)
         store_path = Path(tmp) / "s.h5"
-        t_extract = median_time(lambda: write_store(videos, store_path, f["height"], f["width"],
-                                              f["channels"]), repeats)
+        t_extract = median_time(lambda: write_store(videos, store_path, f["height"],
+                                                    f["width"], f["channels"]), repeats)
         store = FrameStore(store_path)
         windows = WindowSet(store, store.select(None, "train"), cfg["model"]["t"])
         bs = cfg["pretrain"]["batch_size"]
@@ -166,7 +173,7 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         cfg = {**cfg, "targets": {"t": {"dataset": "synthetic", "scenes": ["s01"]}}}
         out = Path(tmp) / "scores.csv"
         t_score = median_time(lambda: score(cfg, model, store_path, "t", 0, 0, out,
-                                      {"source": "", "method": ""}), repeats)
+                                            {"source": "", "method": ""}), repeats)
         store = FrameStore(store_path)
         clips = [(x.to(tr.device), y) for v in store.select(["s01"], "test")
                  for _, x, y in sequential_windows(store.frames(v.id), cfg["model"]["t"], bs)]

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from fsad.bench import bench_trainer, median_time, random_windows
+from fsad.bench import bench_trainer, median_time, random_windows, task_batch
 from fsad.models import build
 from fsad.train import meta_iteration, pretrain_step
 
@@ -64,23 +64,13 @@ def at(cfg: dict, size: int | None = None, tasks: int | None = None,
     return cfg
 
 
-def _task_batch(cfg: dict, shots: int, seed: int = 0) -> list:
-    gen = torch.Generator().manual_seed(seed)
-    batch = []
-    for _ in range(cfg["meta"]["tasks"]):
-        xs, ys = random_windows(cfg, shots, gen)
-        xq, yq = random_windows(cfg, shots, gen)
-        batch.append((xs, ys, xq, yq))
-    return batch
-
-
 def meta_iteration_time(cfg: dict, shots: int, backbone: str = "rgan",
                         repeats: int = 2) -> float:
     """Median seconds of one meta-iteration (after one warm-up)."""
     tr = bench_trainer(cfg, backbone)
-    batch, m = _task_batch(cfg, shots), cfg["meta"]
+    batch, m = task_batch(cfg, shots), cfg["meta"]
     return median_time(lambda: meta_iteration(tr, batch, cfg["inner"], m["first_order"],
-                                        m["tasks_per_pass"]), repeats)
+                                              m["tasks_per_pass"]), repeats)
 
 
 def scoring_time(cfg: dict, frames: int, backbone: str = "rgan", repeats: int = 2) -> float:
@@ -92,8 +82,8 @@ def scoring_time(cfg: dict, frames: int, backbone: str = "rgan", repeats: int = 
         0, 256, (frames, f["height"], f["width"], f["channels"]), dtype=np.uint8)
     tr = bench_trainer(cfg, backbone)
     return median_time(lambda: list(predict_video(tr.G, video, cfg["model"]["t"], cfg["loss"],
-                                            tr.device, cfg["evaluate"]["batch_size"])),
-                 repeats)
+                                                  tr.device, cfg["evaluate"]["batch_size"])),
+                       repeats)
 
 
 def scaling(cfg: dict, backbone: str = "rgan", repeats: int = 2,
@@ -187,7 +177,7 @@ def _memory_child(args_json: str) -> None:
         torch.set_num_threads(a["threads"])
     cfg = a["cfg"]
     tr = bench_trainer(cfg, a["backbone"])
-    batch, m = _task_batch(cfg, a["shots"]), cfg["meta"]
+    batch, m = task_batch(cfg, a["shots"]), cfg["meta"]
     cuda = tr.device.type == "cuda"
     if cuda:
         torch.cuda.synchronize()

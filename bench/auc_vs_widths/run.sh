@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# AUC of the default CPU model against the paper's widths, under one protocol
-# (protocol.yaml) on the synthetic benchmark; the real Snakemake pipeline, one folder each:
-#   bash bench/auc_vs_widths/run.sh OUT_DIR
-# Prints both AUC tables and the per-job seconds (Snakemake benchmark files).
+# AUC of the default CPU model against the paper's widths (and any other overlay here),
+# under one protocol (protocol.yaml) on the synthetic benchmark; the real Snakemake
+# pipeline, one folder per model:
+#   bash bench/auc_vs_widths/run.sh OUT_DIR [MODEL ...]
+# MODEL: default (config/config.yaml as is) or the name of an overlay in this folder
+# (paper_widths, deep_narrow); default: default paper_widths deep_narrow.
+# Prints each AUC table and the per-job seconds (Snakemake benchmark files).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-out=$(mkdir -p "${1:?usage: run.sh OUT_DIR}" && cd "$1" && pwd)
-for model in default paper_widths; do
+out=$(mkdir -p "${1:?usage: run.sh OUT_DIR [MODEL ...]}" && cd "$1" && pwd)
+shift
+models=("$@")
+[[ ${#models[@]} -gt 0 ]] || models=(default paper_widths deep_narrow)
+for model in "${models[@]}"; do
   overlay=()
-  [[ $model == paper_widths ]] && overlay=("$here/paper_widths.yaml")
+  if [[ $model != default ]]; then
+    [[ -f $here/$model.yaml ]] || { echo "run.sh: no overlay $here/$model.yaml" >&2; exit 2; }
+    overlay=("$here/$model.yaml")
+  fi
   echo "== $model" >&2
   snakemake -s "$repo/Snakefile" --directory "$out/$model" --cores 2 \
       --configfile "$repo/config/config.yaml" "$here/protocol.yaml" "${overlay[@]}" \
       -- results/auc.csv results/tables/auc.md
 done
-for model in default paper_widths; do
+for model in "${models[@]}"; do
   echo "## $model"
   cat "$out/$model/results/tables/auc.md"
   for b in "$out/$model"/results/benchmarks/*/*.tsv; do

@@ -3,6 +3,8 @@
 #   bash bench/performance.sh OUT_DIR [--memory]
 # ratios, scaling and the authors' settings take about 15 minutes on 2 CPU cores; the
 # memory suite at 256x256 with the paper's widths (--memory) about an hour and 16 GB.
+# Two more, on their own: python bench/extract_real.py frames ../shared/data/ped2 (real
+# video) and bash bench/auc_vs_widths/run.sh OUT (AUC of three generators, ~1.5 hours).
 set -euo pipefail
 out=${1:?usage: bench/performance.sh OUT_DIR [--memory]}
 mkdir -p "$out"

@@ -25,11 +25,11 @@ SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 SECTIONS = {
     "synth": ["synth"],
     "extract": ["frames", "datasets.{dataset}"],
-    "pretrain": ["seed", "device", "deterministic", "sources.{source}", "model", "loss",
-                 "pretrain"],
-    "meta": ["seed", "device", "deterministic", "sources.{source}", "model", "loss", "meta",
-             "inner"],
-    "score": ["seed", "device", "deterministic", "targets.{target}", "inner",
+    "pretrain": ["seed", "device", "deterministic", "cpu_bf16", "sources.{source}", "model",
+                 "loss", "pretrain"],
+    "meta": ["seed", "device", "deterministic", "cpu_bf16", "sources.{source}", "model",
+             "loss", "meta", "inner"],
+    "score": ["seed", "device", "deterministic", "cpu_bf16", "targets.{target}", "inner",
               "evaluate.batch_size", "evaluate.protocol"],
 }
 

@@ -1,5 +1,5 @@
-"""Choosing the device once, the CUDA fast paths (bf16 autocast, channels_last), and the
-deterministic mode.
+"""Choosing the device once, the fast paths (bf16 autocast, channels_last: always on CUDA,
+on the CPU with ``cpu_bf16: true``), and the deterministic mode.
 
 Determinism. On the CPU every kernel fsad uses is deterministic: the same config and seed
 give bit-identical weights, scores and AUCs. On CUDA several kernels are not by default:
@@ -31,12 +31,20 @@ log = logging.getLogger("fsad")
 CUBLAS_WORKSPACE = ":4096:8"
 
 
-def pick(name: str = "auto", deterministic: bool | None = None) -> torch.device:
+_cpu_bf16 = False  # the config's cpu_bf16, for this process (set by pick)
+
+
+def pick(name: str = "auto", deterministic: bool | None = None,
+         cpu_bf16: bool = False) -> torch.device:
     """``auto`` = cuda:0 of the visible devices (CUDA_VISIBLE_DEVICES is honoured), else cpu.
 
     ``deterministic`` (the config's ``deterministic``) switches PyTorch's deterministic mode
     on or off for this process (see :func:`set_deterministic`); ``None`` leaves it as it is.
+    ``cpu_bf16`` (the config's) gives CPU runs the fast path of CUDA runs (:func:`autocast`,
+    :func:`prepare`).
     """
+    global _cpu_bf16
+    _cpu_bf16 = bool(cpu_bf16)
     if name == "cuda" and not torch.cuda.is_available():
         raise FsadError("device: cuda was requested but no CUDA device is visible; set "
                         "device: auto or cpu in the config")
@@ -47,7 +55,8 @@ def pick(name: str = "auto", deterministic: bool | None = None) -> torch.device:
     if use_cuda:
         log.info("device: %s (%s)", device, torch.cuda.get_device_name(device))
     else:
-        log.info("device: cpu (%d threads)", torch.get_num_threads())
+        log.info("device: cpu (%d threads%s)", torch.get_num_threads(),
+                 ", bf16 autocast" if _cpu_bf16 else "")
     if deterministic is not None:
         log.info("deterministic algorithms: %s", "on" if deterministic else "off")
     return device
@@ -95,15 +104,19 @@ def _bilinear_matrix(out: int, inp: int, device: torch.device) -> torch.Tensor:
     return m.float().to(device)
 
 
+def _fast(device: torch.device) -> bool:
+    return device.type == "cuda" or (device.type == "cpu" and _cpu_bf16)
+
+
 def autocast(device: torch.device):
-    """bf16 autocast on CUDA; CPU runs stay in fp32 (exact and reproducible)."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    """bf16 autocast on CUDA (and on the CPU with ``cpu_bf16``); else exact fp32."""
+    if _fast(device):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
 def prepare(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     module = module.to(device)
-    if device.type == "cuda":
+    if _fast(device):
         module = module.to(memory_format=torch.channels_last)
     return module

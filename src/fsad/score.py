@@ -70,7 +70,7 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     scenes = cfg["targets"][target]["scenes"]
     store = FrameStore(frames)
     generator, ckpt = load_generator(model, store)
-    device = pick(cfg["device"], cfg.get("deterministic"))
+    device = pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
     generator = prepare(generator, device)
     weights = ckpt["settings"]["loss"]
     t = ckpt["t"]

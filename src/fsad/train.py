@@ -54,7 +54,7 @@ class Trainer:
     def __init__(self, cfg: dict, backbone: str, frames: dict, out: Path, method: str,
                  lr_g: float, lr_d: float, settings: dict, grad_clip: float | None = None):
         self.cfg, self.backbone, self.out, self.method = cfg, backbone, Path(out), method
-        self.device = pick(cfg["device"], cfg.get("deterministic"))
+        self.device = pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
         self.frames = frames  # {"height", "width", "channels"} of the training frames
         torch.manual_seed(cfg["seed"])
         g, d = build(backbone, cfg["model"], frames["channels"])

@@ -40,7 +40,8 @@ def test_target_with_unknown_dataset(tmp_path):
 def test_subset_carries_only_what_a_step_reads():
     cfg = cfgmod.load()
     sub = cfgmod.subset(cfg, "score", target="scene08")
-    assert set(sub) == {"seed", "device", "deterministic", "targets", "inner", "evaluate"}
+    assert set(sub) == {"seed", "device", "deterministic", "cpu_bf16", "targets", "inner",
+                        "evaluate"}
     assert list(sub["targets"]) == ["scene08"]
     assert sub["evaluate"] == {"batch_size": cfg["evaluate"]["batch_size"],
                                "protocol": "train_windows"}

@@ -85,3 +85,17 @@ def test_cuda_training_step_is_bit_identical_in_deterministic_mode(restore_torch
 
     first, second = grads(), grads()
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+
+
+def test_cpu_bf16_gives_cpu_runs_the_cuda_fast_path():
+    cpu = device.pick("cpu", cpu_bf16=True)
+    try:
+        layer = device.prepare(torch.nn.Conv2d(3, 8, 3), cpu)
+        assert layer.weight.is_contiguous(memory_format=torch.channels_last)
+        with device.autocast(cpu):
+            assert layer(torch.rand(1, 3, 8, 8)).dtype == torch.bfloat16
+    finally:
+        cpu = device.pick("cpu")  # the default: exact fp32 on the CPU
+    with device.autocast(cpu):
+        assert torch.nn.Conv2d(3, 8, 3)(torch.rand(1, 3, 8, 8)).dtype == torch.float32
+    assert device.prepare(torch.nn.Conv2d(3, 8, 3), cpu).weight.is_contiguous()

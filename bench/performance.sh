@@ -4,7 +4,8 @@
 # ratios, scaling and the authors' settings take about 15 minutes on 2 CPU cores; the
 # memory suite at 256x256 with the paper's widths (--memory) about an hour and 16 GB.
 # Two more, on their own: python bench/extract_real.py frames ../shared/data/ped2 (real
-# video) and bash bench/auc_vs_widths/run.sh OUT (AUC of three generators, ~1.5 hours).
+# video), python bench/cpu_bf16.py (fp32 against bf16 at the paper's widths) and
+# bash bench/auc_vs_widths/run.sh OUT (AUC of three generators, ~1.5 hours).
 set -euo pipefail
 out=${1:?usage: bench/performance.sh OUT_DIR [--memory]}
 mkdir -p "$out"

@@ -24,23 +24,26 @@ videos = [v for v in load_videos(adapter, root) if v.split == "train"][:count]
 files = [str(f) for v in videos for f in frame_files(v.source)]
 
 
-def seconds(fn) -> float:
-    t0 = time.perf_counter()
+def seconds(fn, cpu: list | None = None) -> float:
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
+    if cpu is not None:
+        cpu.append(time.process_time() - c0)
     return time.perf_counter() - t0
 
 
 with tempfile.TemporaryDirectory() as tmp:
     for size, channels in ((48, 1), (256, 3)):
-        opencv, own, extract = [], [], []
-        for _ in range(3):  # interleaved, so drift in machine load hits all three alike
+        opencv, own, extract, cpu = [], [], [], []
+        for _ in range(5):  # interleaved, so drift in machine load hits all three alike
             opencv.append(seconds(lambda: sum(cv2.imread(f, cv2.IMREAD_COLOR) is not None
                                               for f in files)))
             own.append(seconds(lambda: [sum(1 for _ in v.frames()) for v in videos]))
             extract.append(seconds(partial(write_store, videos, Path(tmp) / "x.h5", size, size,
-                                           channels)))
+                                           channels), cpu))
         n = len(files)
         d, o, e = (statistics.median(x) for x in (opencv, own, extract))
         print(f"{size}x{size}x{channels}: {n} frames; OpenCV decode-only {n / d:.0f} frames/s, "
               f"fsad decode-only {n / o:.0f}, extraction {n / e:.0f} -> extract_vs_decode "
-              f"{d / e:.2f} (against fsad's own decoding {o / e:.2f})")
+              f"{d / e:.2f} (against fsad's own decoding {o / e:.2f}); extraction CPU time "
+              f"{statistics.median(cpu) / d:.2f}x the one-thread decoding's")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import cv2
@@ -41,7 +41,7 @@ from fsad.train import objective
 log = logging.getLogger("fsad")
 
 
-def raw_frames(path: Path) -> Iterator[np.ndarray]:
+def raw_frames(path: Path) -> Iterable[np.ndarray]:
     """Frames of a video file or of a folder of images, decoded lazily."""
     path = Path(path)
     if path.is_dir():

@@ -61,9 +61,10 @@ def header_frame_count(path: Path) -> int:
     return count
 
 
-def read_image(path: Path) -> np.ndarray:
-    """Read one image file as BGR uint8 (H, W, 3)."""
-    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+def read_image(path: Path, rgb: bool = False) -> np.ndarray:
+    """Read one image file as BGR uint8 (H, W, 3), or RGB: the decoder writes either order in
+    the same time, so asking for RGB saves a colour-swap pass over every frame."""
+    frame = cv2.imread(str(path), cv2.IMREAD_COLOR_RGB if rgb else cv2.IMREAD_COLOR)
     if frame is None:
         raise FsadError(f"{path}: OpenCV cannot read this image (corrupt or not an image); "
                         "re-download the dataset or replace this file")

@@ -56,12 +56,38 @@ def test_unreadable_image_leaves_no_store(tree, tmp_path):
     assert not (tmp_path / "o.h5").exists()
 
 
-def test_mixed_resolutions(tree, tmp_path):
+@pytest.mark.parametrize("channels", [1, 3])
+def test_mixed_resolutions(tree, tmp_path, channels):
     import cv2
 
     cv2.imwrite(str(tree / "training/frames/02/003.jpg"), np.zeros((10, 10, 3), np.uint8))
     with pytest.raises(FsadError, match="003.jpg: frame size 10x10 differs"):
-        write_store(load_videos("frames", tree), tmp_path / "o.h5", 16, 16, 1)
+        write_store(load_videos("frames", tree), tmp_path / "o.h5", 16, 16, channels)
+
+
+@pytest.mark.parametrize("size", [(12, 20), (40, 48)])  # smaller and larger than the frames
+@pytest.mark.parametrize("channels", [1, 3])
+def test_the_store_holds_the_reference_conversion(tmp_path, size, channels):
+    # Image folders take the fast path (converted in the decoding threads, RGB decoded
+    # directly, resize before the colour swap): the stored pixels must be exactly those of
+    # the plain recipe, BGR decode, colour conversion, then area resize.
+    import cv2
+
+    from fsad.data.adapters.frames import frame_files
+
+    rng = np.random.default_rng(1)
+    root = frames_mat(tmp_path / "t")
+    for f in frame_files(root / "training/frames/01"):  # colour content, PNG so lossless
+        f.unlink()
+        cv2.imwrite(str(f.with_suffix(".png")), rng.integers(0, 256, (24, 32, 3), np.uint8))
+    video = next(v for v in load_videos("frames", root) if v.id == "train/01")
+    h, w = size
+    store = FrameStore(write_store([video], tmp_path / "o.h5", h, w, channels))
+    code = cv2.COLOR_BGR2GRAY if channels == 1 else cv2.COLOR_BGR2RGB
+    expected = [cv2.resize(cv2.cvtColor(cv2.imread(str(f)), code), (w, h),
+                           interpolation=cv2.INTER_AREA).reshape(h, w, channels)
+                for f in frame_files(root / "training/frames/01")]
+    assert np.array_equal(store.frames("train/01"), np.stack(expected))
 
 
 @pytest.mark.skipif(not PED2.is_dir(), reason="../shared/data/ped2 not present")

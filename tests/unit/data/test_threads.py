@@ -65,3 +65,14 @@ def test_the_store_holds_exactly_the_converted_frames(tmp_path):
     stored = FrameStore(tmp_path / "x.h5").frames("v")
     assert stored.shape == (150, 24, 24, 1)
     assert np.array_equal(stored, np.stack([convert(f, 24, 24, 1) for f in raw]))
+
+
+def test_a_frame_of_the_wrong_shape_is_refused_not_written(tmp_path):
+    # Frames are written as raw chunks, so a wrong shape must be caught before the write.
+    import h5py
+
+    from fsad.data.store import _write_frames
+
+    frames = [np.zeros((8, 8, 1), np.uint8), np.zeros((8, 9, 1), np.uint8)]
+    with h5py.File(tmp_path / "x.h5", "w") as h5, pytest.raises(ValueError, match="frame 1"):
+        _write_frames(h5.create_group("v"), frames, (8, 8, 1))

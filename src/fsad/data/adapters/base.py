@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,6 @@ class Video:
     scene: str
     split: str  # "train" | "test"
     source: Path
-    frames: Callable[[], Iterator[np.ndarray]]  # BGR or gray uint8 frames, in order
+    frames: Callable[[], Iterable[np.ndarray]]  # BGR or gray uint8 frames, in order
     labels: np.ndarray | None = None  # uint8 0/1 per frame, test videos only
     label_source: Path | None = None

@@ -35,7 +35,7 @@ import csv
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -198,7 +198,7 @@ def _decode_zip(path: Path, members: list[str]) -> Iterator[np.ndarray]:
             yield frame
 
 
-def _loader(seq: FrameSequence, numbers: list[int]) -> Callable[[], Iterator[np.ndarray]]:
+def _loader(seq: FrameSequence, numbers: list[int]) -> Callable[[], Iterable[np.ndarray]]:
     names = [seq.frames[n] for n in numbers]
     if seq.source.is_dir():
         return partial(decode_images, [seq.source / n for n in names])

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from fsad import FsadError, meta
 from fsad.atomic import atomic_path
 from fsad.data.adapters.frames import decode_images, frame_files
-from fsad.data.store import convert
+from fsad.data.store import convert_all
 from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import autocast, pick, prepare
@@ -60,9 +60,11 @@ class Detector:
         self.device = pick(device)
         self.generator = prepare(self.generator, self.device)
 
-    def convert(self, frame: np.ndarray) -> np.ndarray:
+    def converted(self, path: Path) -> Iterator[np.ndarray]:
+        """The frames of a video file or frame folder at the model's input size, decoded and
+        converted by threads, as in extraction."""
         f = self.frames
-        return convert(frame, f["height"], f["width"], f["channels"])
+        return convert_all(raw_frames(path), f["height"], f["width"], f["channels"])
 
     def adapt(self, normal: np.ndarray, shots: int, seed: int, rule: dict) -> None:
         windows = len(normal) - self.t
@@ -125,7 +127,7 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
     if shots < 0:
         raise FsadError(f"--shots must be >= 0 (0 = no adaptation), got {shots}")
     det = Detector(model, device)
-    normal_frames = np.stack([det.convert(f) for f in raw_frames(normal)])
+    normal_frames = np.stack(list(det.converted(normal)))
     if len(normal_frames) < det.t + 1:
         raise FsadError(f"{normal}: {len(normal_frames)} frame(s) of normal footage; at "
                         f"least t + 1 = {det.t + 1} are needed")
@@ -146,8 +148,7 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
     for video in videos:
         stem = Path(video).stem if Path(video).is_file() else Path(video).name
         rows = []
-        frames = map(det.convert, raw_frames(video))
-        for frame, lv, pv in det.score_frames(frames, batch, str(video)):
+        for frame, lv, pv in det.score_frames(det.converted(video), batch, str(video)):
             s = (lv - median) / (cut - median)
             rows.append((frame, lv, pv, s, int(lv > cut)))
         flagged = sum(r[4] for r in rows)

@@ -4,7 +4,7 @@
 # pipeline, one folder per model:
 #   bash bench/auc_vs_widths/run.sh OUT_DIR [MODEL ...]
 # MODEL: default (config/config.yaml as is) or the name of an overlay in this folder
-# (paper_widths, deep_narrow); default: default paper_widths deep_narrow.
+# (paper_widths, widths_24, default_seed1, ...); default: default paper_widths deep_narrow.
 # Prints each AUC table and the per-job seconds (Snakemake benchmark files).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

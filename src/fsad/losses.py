@@ -86,12 +86,18 @@ def gradient_difference(pred: torch.Tensor, target: torch.Tensor) -> torch.Tenso
 
 
 def frame_loss(pred: torch.Tensor, target: torch.Tensor, weights: dict) -> torch.Tensor:
-    """Eq. 2 per sample: w1 L1 + w2 (1 - MS-SSIM) + w3 GDL. Also the anomaly score (Eq. 4)."""
-    loss = weights["l1"] * l1(pred, target)
-    if weights["msssim"]:
-        loss = loss + weights["msssim"] * (1 - ms_ssim(pred, target))
-    if weights["gdl"]:
-        loss = loss + weights["gdl"] * gradient_difference(pred, target)
+    """Eq. 2 per sample: w1 L1 + w2 (1 - MS-SSIM) + w3 GDL. Also the anomaly score (Eq. 4).
+
+    Always in fp32, also inside bf16 autocast (CUDA, ``cpu_bf16``): SSIM's variances are
+    differences of nearly equal moments, which bf16's 8-bit mantissa cancels to zero or below,
+    and the loss came out negative, above 1, or infinite."""
+    with torch.autocast(pred.device.type, enabled=False):
+        pred, target = pred.float(), target.float()
+        loss = weights["l1"] * l1(pred, target)
+        if weights["msssim"]:
+            loss = loss + weights["msssim"] * (1 - ms_ssim(pred, target))
+        if weights["gdl"]:
+            loss = loss + weights["gdl"] * gradient_difference(pred, target)
     return loss
 
 

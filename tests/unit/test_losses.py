@@ -70,3 +70,18 @@ def test_least_squares_adversarial_by_hand():
     assert losses.lsgan_discriminator(real, fake).item() == pytest.approx(0.125)
     # G: 1/2 mean((fake-1)^2) = 1/2 * (1 + 0.25)/2
     assert losses.lsgan_generator(fake).item() == pytest.approx(0.3125)
+
+
+def test_frame_loss_is_fp32_inside_bf16_autocast():
+    # Flat frames and a close prediction: SSIM's variances are tiny differences of moments,
+    # which bf16 cancelled (the loss came out negative or above 1, and -inf in training).
+    torch.manual_seed(0)
+    y = torch.rand(8, 1, 48, 48) * 0.05 + 0.6
+    p = (y + 0.01 * torch.randn_like(y)).clamp(0, 1).requires_grad_()
+    exact = losses.frame_loss(p, y, W)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fast = losses.frame_loss(p, y, W)
+    assert fast.dtype == torch.float32
+    assert torch.allclose(fast, exact, rtol=1e-5)
+    fast.sum().backward()
+    assert torch.isfinite(p.grad).all()

@@ -4,7 +4,9 @@
 # pipeline, one folder per model:
 #   bash bench/auc_vs_widths/run.sh OUT_DIR [MODEL ...]
 # MODEL: default (config/config.yaml as is) or the name of an overlay in this folder
-# (paper_widths, widths_24, default_seed1, ...); default: default paper_widths deep_narrow.
+# (paper_widths, widths_24, default_seed1, ...), optionally with @SEED to train it from
+# another seed (widths_24_bf16@2 runs in OUT_DIR/widths_24_bf16@2);
+# default: default paper_widths deep_narrow.
 # Prints each AUC table and the per-job seconds (Snakemake benchmark files).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,15 +16,17 @@ shift
 models=("$@")
 [[ ${#models[@]} -gt 0 ]] || models=(default paper_widths deep_narrow)
 for model in "${models[@]}"; do
-  overlay=()
-  if [[ $model != default ]]; then
-    [[ -f $here/$model.yaml ]] || { echo "run.sh: no overlay $here/$model.yaml" >&2; exit 2; }
-    overlay=("$here/$model.yaml")
+  name=${model%@*}
+  overlay=() seed=()
+  if [[ $name != default ]]; then
+    [[ -f $here/$name.yaml ]] || { echo "run.sh: no overlay $here/$name.yaml" >&2; exit 2; }
+    overlay=("$here/$name.yaml")
   fi
+  [[ $model == *@* ]] && seed=(--config "seed=${model#*@}")
   echo "== $model" >&2
   snakemake -s "$repo/Snakefile" --directory "$out/$model" --cores 2 \
       --configfile "$repo/config/config.yaml" "$here/protocol.yaml" "${overlay[@]}" \
-      -- results/auc.csv results/tables/auc.md
+      "${seed[@]}" -- results/auc.csv results/tables/auc.md
 done
 for model in "${models[@]}"; do
   echo "## $model"

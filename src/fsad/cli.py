@@ -73,9 +73,12 @@ def synth(out, config_file, params_json) -> None:
 @click.option("--root", type=click.Path(), help="Dataset root (with --adapter).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="HDF5 frame store to write (e.g. results/frames/NAME.h5).")
+@click.option("--threads", type=click.IntRange(1), default=2, show_default=True,
+              help="Decoding threads: this many videos are decoded at once (one video is "
+                   "split across them).")
 @CONFIG_OPT
 @PARAMS_OPT
-def extract(dataset, adapter, root, out, config_file, params_json) -> None:
+def extract(dataset, adapter, root, out, threads, config_file, params_json) -> None:
     """Decode a dataset in its released layout into the HDF5 frame store."""
     from fsad.data.adapters import load_videos
     from fsad.data.store import write_store
@@ -94,7 +97,7 @@ def extract(dataset, adapter, root, out, config_file, params_json) -> None:
     videos = load_videos(adapter, root, **opts)
     f = cfg["frames"]
     write_store(videos, Path(out), f["height"], f["width"], f["channels"],
-                attrs={"adapter": adapter, "root": str(root)})
+                attrs={"adapter": adapter, "root": str(root)}, threads=threads)
     click.echo(f"wrote {len(videos)} videos to {out}", err=True)
 
 

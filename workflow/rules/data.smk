@@ -26,8 +26,9 @@ rule extract:
         "results/logs/extract/{dataset}.log",
     conda:
         "../envs/fsad.yaml"
+    threads: 2
     params:
         cfg=lambda w: step_params("extract", dataset=w.dataset),
     shell:
-        "fsad extract --dataset {wildcards.dataset:q} --out {output:q} "
+        "fsad extract --dataset {wildcards.dataset:q} --out {output:q} --threads {threads} "
         "--params {params.cfg:q} > {log:q} 2>&1"

@@ -4,7 +4,7 @@ Layout of ``results/frames/{dataset}.h5``::
 
     /            attrs: format, version, height, width, channels, adapter, root
     /videos/<id> group, attrs: scene, split, source, label_source
-        frames   uint8 (N, H, W, C), chunked one frame per chunk
+        frames   uint8 (N, H, W, C), chunks of about 64 KiB (whole frames)
         labels   uint8 (N,), test videos only
 
 Written to a temporary name and renamed, so a crash never leaves a half file under the
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,7 +29,7 @@ from fsad import FsadError
 from fsad.atomic import atomic_path
 from fsad.data.adapters.base import Video
 from fsad.data.adapters.frames import ImageFrames
-from fsad.data.threads import ordered_map, prefetch
+from fsad.data.threads import ordered_map, ordered_streams, prefetch
 from fsad.ioerrors import describe
 
 FORMAT = "fsad-frames"
@@ -58,18 +58,40 @@ def _resize(frame: np.ndarray, height: int, width: int) -> np.ndarray:
     return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
 
 
-def convert_all(frames: Iterable[np.ndarray], height: int, width: int,
-                channels: int) -> Iterator[np.ndarray]:
-    """``convert`` over ``frames``, in order. An image folder (``ImageFrames``) converts each
-    frame in the thread that decoded it, and for an RGB store is decoded straight to RGB
-    (the same pixels, one pass less); other sources are decoded by one background thread (a
-    video file decodes in order) and converted by a small pool (OpenCV releases the GIL)."""
-    if isinstance(frames, ImageFrames) and channels == 3:
-        return frames.map(partial(_resize, height=height, width=width), rgb=True)
+def convert_all(frames: Iterable[np.ndarray], height: int, width: int, channels: int,
+                threads: int = 2) -> Iterator[np.ndarray]:
+    """``convert`` over ``frames``, in order, using ``threads`` threads (1: all in the calling
+    thread). An image folder (``ImageFrames``) converts each frame in the thread that
+    decoded it, and for an RGB store is decoded straight to RGB (the same pixels, one pass
+    less); other sources are decoded by one background thread (a video file decodes in
+    order) and converted by a small pool (OpenCV releases the GIL)."""
     fn = partial(convert, height=height, width=width, channels=channels)
     if isinstance(frames, ImageFrames):
-        return frames.map(fn)
-    return ordered_map(fn, prefetch(frames))
+        if channels == 3:
+            return frames.map(partial(_resize, height=height, width=width), rgb=True,
+                              workers=threads)
+        return frames.map(fn, workers=threads)
+    if threads == 1:
+        return map(fn, frames)
+    return ordered_map(fn, prefetch(frames), workers=threads)
+
+
+def convert_videos(videos: list[Video], height: int, width: int, channels: int,
+                   threads: int = 2, buffer_mb: int = 128) -> Iterator[Iterator[np.ndarray]]:
+    """The converted frames of each video, one iterator per video, in order. ``threads``
+    videos are decoded at once, each by one thread that also converts its frames: a video
+    file decodes only in order, so this is what puts more than one core on decoding, and it
+    has no per-frame hand-offs. Videos ahead of the one being consumed buffer at most
+    ``buffer_mb`` of converted frames; a single video is split across the threads instead."""
+    if len(videos) == 1 or threads == 1:
+        for video in videos:
+            yield convert_all(video.frames(), height, width, channels, threads)
+        return
+    chunk = 8  # frames per hand-off
+    yield from ordered_streams(
+        [lambda v=v: convert_all(v.frames(), height, width, channels, 1) for v in videos],
+        workers=threads, chunk=chunk,
+        depth=max(2, (buffer_mb << 20) // (chunk * height * width * channels)))
 
 
 @contextmanager
@@ -84,27 +106,54 @@ def _opencv_threads(n: int):
         cv2.setNumThreads(before)
 
 
+def chunk_frames(shape: tuple[int, ...], chunk_kb: int = 64) -> int:
+    """Frames per HDF5 chunk: about ``chunk_kb`` KiB, at least one frame. Readers load whole
+    videos, so a chunk need not be one frame, and fewer, larger chunks make fewer writes;
+    small, since a video's last chunk is stored whole however few frames it holds."""
+    return max(1, (chunk_kb << 10) // int(np.prod(shape)))
+
+
 def _write_frames(group: h5py.Group, frames: Iterable[np.ndarray], shape: tuple[int, ...],
                   grow: int = 64) -> int:
-    """Append ``frames`` to ``group/frames`` and return their number. Each frame is one
-    chunk, written as is (``write_direct_chunk``): no copy into a staging array and no
-    trip through HDF5's selection machinery, which halves the writer's CPU time; a video is
-    never held whole in memory. The dataset grows ``grow`` frames at a time and is cut to
-    the frame count at the end."""
+    """Append ``frames`` to ``group/frames`` and return their number. Frames are gathered
+    into chunks (``chunk_frames``) and each chunk is written as is (``write_direct_chunk``),
+    with no trip through HDF5's selection machinery; a video is never held whole in memory.
+    The dataset grows by at least ``grow`` frames at a time and is cut to the frame count
+    at the end (the unused tail of the last chunk is zeros, so the bytes are reproducible)."""
+    k = chunk_frames(shape)
     dset = group.create_dataset("frames", shape=(0, *shape), maxshape=(None, *shape),
-                                chunks=(1, *shape), dtype=np.uint8)
+                                chunks=(k, *shape), dtype=np.uint8)
+    block = np.zeros((k, *shape), np.uint8)
     origin = (0,) * len(shape)
+    grow = k * -(-grow // k)  # whole chunks
     n = room = 0  # room: the dataset's length (asking h5py for it costs more than a write)
     for frame in frames:
         if frame.shape != shape or frame.dtype != np.uint8:
             raise ValueError(f"frame {n} is {frame.dtype} {frame.shape}, expected uint8 {shape}")
-        if n == room:
-            room += grow
-            dset.resize(room, axis=0)
-        dset.id.write_direct_chunk((n, *origin), np.ascontiguousarray(frame))
+        if k == 1:  # a large frame is its own chunk: written from where it is, no copy
+            chunk = np.ascontiguousarray(frame)[None]
+        else:
+            block[n % k] = frame
+            chunk = block
         n += 1
+        if n % k == 0:
+            room = _write_chunk(dset, chunk, n - k, room, grow, origin)
+    if n % k:
+        block[n % k:] = 0
+        _write_chunk(dset, block, n - n % k, room, k, origin)
     dset.resize(n, axis=0)
     return n
+
+
+def _write_chunk(dset: h5py.Dataset, block: np.ndarray, start: int, room: int, grow: int,
+                 origin: tuple[int, ...]) -> int:
+    """Write ``block`` as the chunk at frame ``start``, growing the dataset first if needed;
+    returns its new length."""
+    if start + len(block) > room:
+        room += grow
+        dset.resize(room, axis=0)
+    dset.id.write_direct_chunk((start, *origin), block)
+    return room
 
 
 class _GuardedFile(io.RawIOBase):
@@ -172,8 +221,9 @@ class _GuardedFile(io.RawIOBase):
 
 
 def write_store(videos: Iterable[Video], out: Path, height: int, width: int, channels: int,
-                attrs: dict | None = None) -> Path:
-    """Decode every video, convert its frames and write the store atomically.
+                attrs: dict | None = None, threads: int = 2) -> Path:
+    """Decode every video, convert its frames and write the store atomically, with
+    ``threads`` decoding threads (see ``convert_videos``).
 
     A disk that fills up (or a file-size limit) ends in an FsadError naming ``out``, and
     nothing is left behind under its name or beside it."""
@@ -184,14 +234,17 @@ def write_store(videos: Iterable[Video], out: Path, height: int, width: int, cha
             fh = _GuardedFile(tmp)
         except OSError as exc:
             raise FsadError(describe(exc, out, "--out")) from None
-        with fh, h5py.File(fh, "w") as h5:
+        # closing(): the decoding threads stop on an error too
+        with fh, h5py.File(fh, "w") as h5, closing(
+                convert_videos(videos, height, width, channels, threads)) as converted:
             h5.attrs.update({"format": FORMAT, "version": VERSION, "height": height,
                              "width": width, "channels": channels, **(attrs or {})})
             root = h5.create_group("videos")
-            for video in tqdm(videos, desc=f"extract {out.name}", disable=None):
+            for video, video_frames in tqdm(zip(videos, converted, strict=True),
+                                            total=len(videos), desc=f"extract {out.name}",
+                                            disable=None):
                 g = root.create_group(video.id)
-                frames = _write_frames(g, convert_all(video.frames(), height, width,
-                                                      channels), (height, width, channels))
+                frames = _write_frames(g, video_frames, (height, width, channels))
                 if video.labels is not None and len(video.labels) != frames:
                     raise FsadError(
                         f"{video.label_source or video.source}: {len(video.labels)} labels for "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
@@ -84,3 +84,92 @@ def ordered_map(fn: Callable, items: Iterable, workers: int = 2, chunk: int = 8,
                 yield from results(pending.popleft())
         while pending:
             yield from results(pending.popleft())
+
+
+def ordered_streams(streams: Sequence[Callable[[], Iterable]], workers: int = 2,
+                    depth: int = 32, chunk: int = 8) -> Iterator[Iterator]:
+    """One iterator per stream, in order, over the items of ``streams[i]()``, each stream
+    produced by one of ``workers`` threads: several videos decode at once, yet the consumer
+    sees them one after another (so the store's bytes never depend on thread timing). Items
+    are handed over ``chunk`` at a time; the streams ahead of the consumer's buffer at most
+    ``depth`` chunks all together, the one being consumed ``depth`` of its own. Consume each
+    iterator fully before taking the next. An error is raised in the consumer at the item
+    where it happened; a consumer that stops early stops the threads."""
+    cond = threading.Condition()
+    queues: list[deque] = [deque() for _ in streams]
+    state = {"head": -1, "ahead": 0, "next": 0, "stop": False}  # head: the stream consumed
+    done = object()
+    finished: set[int] = set()
+
+    def put(i: int, entry) -> bool:
+        with cond:
+            while not state["stop"] and (len(queues[i]) >= depth if i == state["head"]
+                                         else state["ahead"] >= depth):
+                cond.wait()
+            if state["stop"]:
+                return False
+            queues[i].append(entry)
+            if i != state["head"]:
+                state["ahead"] += 1
+            cond.notify_all()
+            return True
+
+    def produce(i: int) -> bool:
+        items = None
+        try:
+            items = iter(streams[i]())
+            while batch := list(islice(items, chunk)):
+                if not put(i, (batch, None)):
+                    return False
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(i, (done, exc))
+            return False
+        finally:
+            if hasattr(items, "close"):
+                items.close()  # a generator's clean-up (a video released) runs now
+        return put(i, (done, None))
+
+    def work() -> None:
+        while True:
+            with cond:
+                i = state["next"]
+                if i >= len(streams) or state["stop"]:
+                    return
+                state["next"] += 1
+            if not produce(i):
+                return
+
+    def take(i: int) -> Iterator:
+        while True:
+            with cond:
+                while not queues[i]:
+                    cond.wait()
+                batch, exc = queues[i].popleft()
+                cond.notify_all()
+            if batch is done:
+                finished.add(i)
+                if exc is not None:
+                    raise exc
+                return
+            yield from batch
+
+    threads = [threading.Thread(target=work, daemon=True)
+               for _ in range(min(workers, len(streams)))]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(len(streams)):
+            with cond:
+                state["ahead"] -= len(queues[i])  # its buffer now counts as the head's
+                state["head"] = i
+                cond.notify_all()
+            yield take(i)
+            if i not in finished:
+                raise RuntimeError(f"stream {i} was left before its end; consume each "
+                                   "stream fully before taking the next")
+    finally:
+        with cond:
+            state["stop"] = True
+            cond.notify_all()
+        for t in threads:
+            t.join()

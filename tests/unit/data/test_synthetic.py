@@ -59,7 +59,8 @@ def test_store_round_trip(tiny_synth, tiny_store):
         assert store.frames(v.id).shape == (TINY["frames"], 32, 32, 1)
         assert store.labels(v.id).shape == (TINY["frames"],)
     with h5py.File(tiny_store, "r") as h5:
-        assert h5["videos/s00/train/01/frames"].chunks == (1, 32, 32, 1)
+        # Whole frames per chunk, about 64 KiB: 64 frames of 32x32 gray.
+        assert h5["videos/s00/train/01/frames"].chunks == (64, 32, 32, 1)
 
 
 def test_extraction_resizes_and_converts(tiny_synth, tmp_path):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fsad.data.store import FrameStore, convert, write_store
-from fsad.data.threads import ordered_map, prefetch
+from fsad.data.threads import ordered_map, ordered_streams, prefetch
 
 
 def slow_square(x: int) -> int:
@@ -54,17 +54,90 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops():
     assert threading.active_count() == before
 
 
-def test_the_store_holds_exactly_the_converted_frames(tmp_path):
-    # More frames than one write block (64), and a last block that is not full.
+def counted(n: int, pulled: list, fail_at: int | None = None):
+    """A stream of n items that records how many were pulled, optionally failing."""
+    def items():
+        for i in range(n):
+            if i == fail_at:
+                raise ZeroDivisionError(i)
+            time.sleep(0.0005 * (i % 3))  # streams finish out of order
+            pulled.append(i)
+            yield i
+    return items
+
+
+def test_ordered_streams_yield_every_stream_whole_and_in_order():
+    lengths = [5, 0, 17, 1, 40, 3, 9]
+    pulled = [[] for _ in lengths]
+    streams = [counted(n, p) for n, p in zip(lengths, pulled, strict=True)]
+    for depth, chunk in ((1, 1), (2, 3), (32, 8)):
+        got = [list(s) for s in ordered_streams(streams, workers=3, depth=depth, chunk=chunk)]
+        assert got == [list(range(n)) for n in lengths]
+
+
+def test_ordered_streams_buffer_at_most_depth_chunks_ahead():
+    pulled = [[] for _ in range(4)]
+    streams = ordered_streams([counted(1000, p) for p in pulled], workers=2, depth=2, chunk=3)
+    first = next(streams)
+    assert next(first) == 0
+    time.sleep(0.3)  # time for the threads to fill what they may
+    # The head: the chunk being read, depth chunks queued and one in its thread's hand;
+    # the others (one thread): depth chunks all together and one in hand.
+    assert len(pulled[0]) <= (1 + 2 + 1) * 3
+    assert sum(len(p) for p in pulled[1:]) <= (2 + 1) * 3
+    streams.close()
+
+
+def test_ordered_streams_raise_an_error_at_its_item():
+    streams = [counted(4, []), counted(9, [], fail_at=2), counted(5, [])]
+    got = []
+    with pytest.raises(ZeroDivisionError):
+        for stream in ordered_streams(streams, workers=2, chunk=1):
+            got.append([])
+            for item in stream:
+                got[-1].append(item)
+    assert got == [[0, 1, 2, 3], [0, 1]]
+
+
+def test_ordered_streams_stop_their_threads_when_the_consumer_stops():
+    before = threading.active_count()
+    streams = ordered_streams([counted(10_000, []) for _ in range(3)], workers=2)
+    next(next(streams))
+    streams.close()
+    assert threading.active_count() == before
+
+
+def test_ordered_streams_refuse_a_stream_left_before_its_end():
+    streams = ordered_streams([counted(50, []), counted(5, [])], workers=2, chunk=4)
+    next(next(streams))
+    with pytest.raises(RuntimeError, match="stream 0 was left before its end"):
+        next(streams)
+
+
+def test_the_store_holds_exactly_the_converted_frames_whatever_the_threads(tmp_path):
+    # Small frames (many per chunk): videos shorter than, equal to and longer than one
+    # chunk, an empty one; large frames: one per chunk. Parallel decoding must give the
+    # same bytes as decoding one frame after another.
     from fsad.data.adapters.base import Video
+    from fsad.data.store import chunk_frames
 
     rng = np.random.default_rng(0)
-    raw = rng.integers(0, 256, size=(150, 30, 40, 3), dtype=np.uint8)
-    video = Video("v", "s", "train", tmp_path, lambda: iter(raw))
-    write_store([video], tmp_path / "x.h5", 24, 24, 1)
-    stored = FrameStore(tmp_path / "x.h5").frames("v")
-    assert stored.shape == (150, 24, 24, 1)
-    assert np.array_equal(stored, np.stack([convert(f, 24, 24, 1) for f in raw]))
+    for size in (24, 150):
+        k = chunk_frames((size, size, 1))
+        lengths = [150, k, 1, 0, 2 * k + 3] if k > 1 else [7, 1]
+        raws = [rng.integers(0, 256, size=(n, 30, 40, 3), dtype=np.uint8) for n in lengths]
+        videos = [Video(f"v{i}", "s", "train", tmp_path, lambda raw=raw: iter(raw))
+                  for i, raw in enumerate(raws)]
+        files = [write_store(videos, tmp_path / f"x{threads}.h5", size, size, 1,
+                             threads=threads) for threads in (1, 2, 3)]
+        assert files[0].read_bytes() == files[1].read_bytes() == files[2].read_bytes()
+        store = FrameStore(files[1])
+        for i, raw in enumerate(raws):
+            stored = store.frames(f"v{i}")
+            assert stored.shape == (len(raw), size, size, 1)
+            if len(raw):
+                assert np.array_equal(stored, np.stack([convert(f, size, size, 1) for f in raw]))
+        store.close()
 
 
 def test_a_frame_of_the_wrong_shape_is_refused_not_written(tmp_path):

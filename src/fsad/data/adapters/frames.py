@@ -58,15 +58,18 @@ class ImageFrames:
     def __iter__(self) -> Iterator[np.ndarray]:
         return self.map(None)
 
-    def map(self, fn: Callable[[np.ndarray], np.ndarray] | None,
-            rgb: bool = False) -> Iterator[np.ndarray]:
-        """``fn`` of each frame, decoded in BGR order, or in RGB with ``rgb``."""
+    def map(self, fn: Callable[[np.ndarray], np.ndarray] | None, rgb: bool = False,
+            workers: int = 2) -> Iterator[np.ndarray]:
+        """``fn`` of each frame, decoded in BGR order, or in RGB with ``rgb``, by ``workers``
+        threads (1: in the calling thread, when videos are already decoded in parallel)."""
         def decode(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
             frame = read_image(path, rgb)
             return frame.shape, frame if fn is None else fn(frame)
 
+        decoded = (map(decode, self.files) if workers == 1
+                   else ordered_map(decode, self.files, workers))
         first = None
-        for f, (shape, frame) in zip(self.files, ordered_map(decode, self.files), strict=True):
+        for f, (shape, frame) in zip(self.files, decoded, strict=True):
             if first is None:
                 first = shape
             elif shape != first:

@@ -1,6 +1,6 @@
 """Small thread pipelines for extraction: OpenCV releases the GIL while it decodes, converts
 and resizes, so threads overlap that work on several cores with no copies between
-processes. Both helpers keep the order of their input and hand errors to the consumer at
+processes. The helpers keep the order of their input and hand errors to the consumer at
 the item where they happened."""
 
 from __future__ import annotations

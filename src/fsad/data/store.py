@@ -4,7 +4,9 @@ Layout of ``results/frames/{dataset}.h5``::
 
     /            attrs: format, version, height, width, channels, adapter, root
     /videos/<id> group, attrs: scene, split, source, label_source
-        frames   uint8 (N, H, W, C), chunks of about 64 KiB (whole frames)
+        frames   uint8 (N, H, W, C), chunked by whole frames, about 64 KiB a chunk (one
+                 frame at 256x256 RGB, 28 at 48x48 gray), so reading any few frames
+                 touches at most two chunks
         labels   uint8 (N,), test videos only
 
 Written to a temporary name and renamed, so a crash never leaves a half file under the

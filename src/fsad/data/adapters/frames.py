@@ -47,10 +47,10 @@ def frame_files(folder: Path) -> list[Path]:
 
 class ImageFrames:
     """The frames of an image folder, in order, decoded by two threads unless asked
-    otherwise: unlike a video file, images can be decoded in any order. Iterating yields the decoded frames;
-    ``map(fn)`` yields ``fn(frame)`` with ``fn`` run in the decoding threads too, so that
-    extraction converts each frame where it was decoded instead of handing it to a second
-    pool (one hand-off less per frame, and both cores busy)."""
+    otherwise: unlike a video file, images can be decoded in any order. Iterating yields
+    the decoded frames; ``map(fn)`` yields ``fn(frame)`` with ``fn`` run in the decoding
+    threads too, so that extraction converts each frame where it was decoded instead of
+    handing it to a second pool (one hand-off less per frame, and both cores busy)."""
 
     def __init__(self, files: list[Path]):
         self.files = files

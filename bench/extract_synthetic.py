@@ -1,6 +1,7 @@
 """Extraction vs decode-only on synthetic videos (the `fsad bench` data path's input: 2
 scenes x 3 MJPG videos of 120 64x64 frames, stored at 48x48 gray), for 1 to 4 decoding
-threads side by side; three rounds, median of 7 runs each:
+threads side by side. Decode-only and each extraction run alternate, 15 rounds, and each
+ratio is the median of the per-round ratios (this machine's speed drifts within seconds):
     python bench/extract_synthetic.py
 (docs/benchmarks.md: the synthetic row of the extraction table)."""
 
@@ -14,23 +15,31 @@ from fsad.data.store import write_store
 from fsad.data.synth import generate
 
 
-def median_seconds(fn, repeats: int = 7) -> float:
+def seconds(fn) -> float:
+    t0 = time.perf_counter()
     fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return time.perf_counter() - t0
 
 
 with tempfile.TemporaryDirectory() as tmp:
     root = generate(Path(tmp) / "synth", scenes=2, train_videos=2, test_videos=1, frames=120,
                     height=64, width=64)
     videos = load_videos("synthetic", root)
-    for _ in range(3):
-        decode = median_seconds(lambda: [sum(1 for _ in v.frames()) for v in videos])
-        ratios = {t: decode / median_seconds(lambda t=t: write_store(
-            videos, Path(tmp) / "s.h5", 48, 48, 1, threads=t)) for t in (1, 2, 3, 4)}
-        print(f"decode-only {decode * 1e3:.1f} ms; extract_vs_decode by threads: "
-              + "  ".join(f"{t}: {r:.2f}" for t, r in ratios.items()))
+    threads = (1, 2, 3, 4)
+
+    def decode():
+        return [sum(1 for _ in v.frames()) for v in videos]
+
+    def extract(t):
+        return write_store(videos, Path(tmp) / "s.h5", 48, 48, 1, threads=t)
+
+    decode(), [extract(t) for t in threads]  # warm-up
+    ratios: dict[int, list[float]] = {t: [] for t in threads}
+    decodes = []
+    for _ in range(15):
+        for t in threads:
+            decodes.append(seconds(decode))
+            ratios[t].append(decodes[-1] / seconds(lambda t=t: extract(t)))
+    print(f"decode-only {statistics.median(decodes) * 1e3:.1f} ms; extract_vs_decode by "
+          "threads (median of 15 alternating rounds): "
+          + "  ".join(f"{t}: {statistics.median(r):.2f}" for t, r in ratios.items()))

@@ -146,6 +146,40 @@ def test_a_frame_of_the_wrong_shape_is_refused_not_written(tmp_path):
 
     from fsad.data.store import _write_frames
 
-    frames = [np.zeros((8, 8, 1), np.uint8), np.zeros((8, 9, 1), np.uint8)]
-    with h5py.File(tmp_path / "x.h5", "w") as h5, pytest.raises(ValueError, match="frame 1"):
-        _write_frames(h5.create_group("v"), frames, (8, 8, 1))
+    blocks = [np.zeros((2, 8, 8, 1), np.uint8), np.zeros((1, 8, 9, 1), np.uint8)]
+    with h5py.File(tmp_path / "x.h5", "w") as h5, pytest.raises(ValueError,
+                                                                match="frames from 2 on"):
+        _write_frames(h5.create_group("v"), blocks, (8, 8, 1))
+
+
+@pytest.mark.parametrize("block", [1, 3, 28, 33])
+def test_frames_written_in_blocks_of_any_size_give_the_same_file(tmp_path, block):
+    # Blocks smaller than, equal to and larger than a chunk (28 frames at 24x24 gray),
+    # starting inside and at the edge of chunks, must fill the chunks alike.
+    import h5py
+
+    from fsad.data.store import _write_frames
+
+    frames = np.random.default_rng(0).integers(0, 256, size=(100, 24, 24, 1), dtype=np.uint8)
+    for name, size in (("one", 1), ("blocks", block)):
+        with h5py.File(tmp_path / f"{name}.h5", "w") as h5:
+            blocks = (frames[i:i + size] for i in range(0, len(frames), size))
+            assert _write_frames(h5.create_group("v"), blocks, (24, 24, 1)) == 100
+    assert (tmp_path / "one.h5").read_bytes() == (tmp_path / "blocks.h5").read_bytes()
+    with h5py.File(tmp_path / "blocks.h5") as h5:
+        assert np.array_equal(h5["v/frames"][:], frames)
+
+
+@pytest.mark.parametrize("source", [(64, 64), (158, 238), (240, 360), (100, 75)])
+@pytest.mark.parametrize("target", [(48, 48), (32, 56), (64, 64)])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_block_converts_exactly_as_its_frames_one_by_one(source, target, channels):
+    # Shrinking frames are converted as one tall image; not one pixel may differ from the
+    # frame-by-frame result (enlarging ones take the frame-by-frame path).
+    from fsad.data.store import convert_block
+
+    frames = list(np.random.default_rng(1).integers(0, 256, size=(8, *source, 3),
+                                                     dtype=np.uint8))
+    block = convert_block(frames, *target, channels)
+    assert block.shape == (8, *target, channels)
+    assert np.array_equal(block, np.stack([convert(f, *target, channels) for f in frames]))

@@ -5,7 +5,6 @@ the item where they happened."""
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,43 +14,14 @@ from itertools import islice
 
 def prefetch(items: Iterable, depth: int = 32) -> Iterator:
     """``items``, produced by a background thread up to ``depth`` ahead: decoding (OpenCV
-    releases the GIL) overlaps with converting and writing. Errors reach the consumer in
-    order; a consumer that stops early stops the producer."""
-    box: queue.Queue = queue.Queue(depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(entry) -> bool:
-        while not stop.is_set():
-            try:
-                box.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-            put((done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((done, exc))
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
+    releases the GIL) overlaps with converting and writing. The one-stream case of
+    ``ordered_streams``: errors reach the consumer in order; a consumer that stops early
+    stops the producer."""
+    streams = ordered_streams([lambda: items], workers=1, depth=depth, chunk=1)
     try:
-        while True:
-            item, exc = box.get()
-            if item is done:
-                if exc is not None:
-                    raise exc
-                return
-            yield item
+        yield from next(streams)
     finally:
-        stop.set()
-        worker.join()
+        streams.close()
 
 
 def ordered_map(fn: Callable, items: Iterable, workers: int = 2, chunk: int = 8,

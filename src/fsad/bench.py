@@ -43,6 +43,20 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> floa
     return statistics.median(times)
 
 
+def alternate(fns: list[Callable[[], object]], rounds: int) -> list[list[float]]:
+    """Wall times of ``fns``, run one after another in each of ``rounds`` rounds after a
+    warm-up run each: drift in this machine's speed (within seconds) then hits them alike,
+    and a ratio taken within each round cancels it."""
+    for fn in fns:
+        fn()
+    return [[median_time(fn, 1, 0) for fn in fns] for _ in range(rounds)]
+
+
+def round_ratio(rounds: list[list[float]]) -> float:
+    """The median over rounds of the first time over the second."""
+    return statistics.median(a / b for a, b in rounds)
+
+
 def bench_trainer(cfg: dict, backbone: str) -> Trainer:
     """A freshly initialised Trainer for timing: nothing is read or written."""
     f = cfg["frames"]
@@ -105,19 +119,14 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
     def meta_step(per_pass=m["tasks_per_pass"]) -> None:
         meta_iteration(tr, batch, inner, m["first_order"], per_pass)
 
-    # Interleave the three so that drift in machine load hits them alike.
-    t_meta, t_plain, t_seq = [], [], []
-    for _ in range(repeats):
-        t_meta.append(median_time(meta_step, 1))
-        t_plain.append(median_time(plain, 1))
-        t_seq.append(median_time(lambda: meta_step(1), 1))
-    meta_s, plain_s = statistics.median(t_meta), statistics.median(t_plain)
-    seq_s = statistics.median(t_seq)
+    rounds = alternate([meta_step, plain, lambda: meta_step(1)], repeats)
+    meta_s, plain_s, seq_s = (statistics.median(t) for t in zip(*rounds, strict=True))
     return {"shots": shots, "tasks": m["tasks"], "inner_steps": inner["steps"],
             "first_order": m["first_order"], "tasks_per_pass": m["tasks_per_pass"],
             "passes": passes, "meta_iteration_s": meta_s, "plain_passes_s": plain_s,
-            "meta_vs_plain": meta_s / plain_s, "one_task_per_pass_s": seq_s,
-            "batching_speedup": seq_s / meta_s}
+            "meta_vs_plain": round_ratio([[m, p] for m, p, _ in rounds]),
+            "one_task_per_pass_s": seq_s,
+            "batching_speedup": round_ratio([[s, m] for m, _, s in rounds])}
 
 
 def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
@@ -144,13 +153,8 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         def extract() -> None:
             write_store(videos, store_path, f["height"], f["width"], f["channels"])
 
-        # Alternate, each ratio from one round: this machine's speed drifts within seconds.
-        decode(), extract()
-        rounds = [(median_time(decode, 1, 0), median_time(extract, 1, 0))
-                  for _ in range(max(repeats, 5))]
-        t_decode = statistics.median(d for d, _ in rounds)
-        t_extract = statistics.median(e for _, e in rounds)
-        extract_vs_decode = statistics.median(d / e for d, e in rounds)
+        rounds = alternate([decode, extract], max(repeats, 5))
+        t_decode, t_extract = (statistics.median(t) for t in zip(*rounds, strict=True))
         store = FrameStore(store_path)
         windows = WindowSet(store, store.select(None, "train"), cfg["model"]["t"])
         bs = cfg["pretrain"]["batch_size"]
@@ -159,7 +163,7 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         store.close()
     model = train_throughput(cfg, backbone, repeats)
     return {"frames": n_frames, "decode_fps": n_frames / t_decode,
-            "extract_fps": n_frames / t_extract, "extract_vs_decode": extract_vs_decode,
+            "extract_fps": n_frames / t_extract, "extract_vs_decode": round_ratio(rounds),
             "loader_windows_per_s": bs / t_load, "model_windows_per_s": model["samples_per_s"],
             "loader_vs_model": (bs / t_load) / model["samples_per_s"]}
 
@@ -185,8 +189,10 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         checkpoint.save(model, {**tr._payload(), "settings": {"loss": cfg["loss"]}})
         cfg = {**cfg, "targets": {"t": {"dataset": "synthetic", "scenes": ["s01"]}}}
         out = Path(tmp) / "scores.csv"
-        t_score = median_time(lambda: score(cfg, model, store_path, "t", 0, 0, out,
-                                            {"source": "", "method": ""}), repeats)
+
+        def score_all() -> None:
+            score(cfg, model, store_path, "t", 0, 0, out, {"source": "", "method": ""})
+
         store = FrameStore(store_path)
         clips = [(x.to(tr.device), y) for v in store.select(["s01"], "test")
                  for _, x, y in sequential_windows(store.frames(v.id), cfg["model"]["t"], bs)]
@@ -198,7 +204,8 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
                 for x, _ in clips:
                     tr.G(x)
 
-        t_forward = median_time(forward, repeats)
+        rounds = alternate([forward, score_all], repeats)
         store.close()
+    t_forward, t_score = (statistics.median(t) for t in zip(*rounds, strict=True))
     return {"frames": n, "score_fps": n / t_score, "forward_fps": n / t_forward,
-            "score_vs_forward": t_forward / t_score}
+            "score_vs_forward": round_ratio(rounds)}

@@ -20,3 +20,14 @@ def test_bench_json_reports_meta_vs_plain():
     assert [m["shots"] for m in data["meta"]] == [1, 2]
     assert all(m["passes"] == 2 * (1 + 1) for m in data["meta"])
     assert all(m["batching_speedup"] > 0 for m in data["meta"])
+
+
+def test_alternate_runs_the_functions_in_turn_and_ratios_are_taken_per_round():
+    from fsad.bench import alternate, round_ratio
+
+    calls = []
+    rounds = alternate([lambda: calls.append("a"), lambda: calls.append("b")], 3)
+    assert calls == ["a", "b"] * 4  # one warm-up each, then three rounds
+    assert len(rounds) == 3 and all(len(r) == 2 and min(r) >= 0 for r in rounds)
+    # per-round ratios 1, 2 and 9: their median is 2, the ratio of the medians (4 / 1) is 4
+    assert round_ratio([[1, 1], [4, 2], [9, 1]]) == 2

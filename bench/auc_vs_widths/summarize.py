@@ -1,0 +1,85 @@
+"""Summarise the runs of run.sh: per run, the mean frame AUC over its cells; per model, the
+mean and the spread between training seeds (docs/benchmarks.md, "At equal AUC?"):
+    python bench/auc_vs_widths/summarize.py OUT_DIR [--plot auc_by_model.png]
+A run folder named MODEL (seed 0), MODEL@SEED or MODEL_seedSEED counts as one seed of MODEL.
+Cells are (target, K) pairs; each cell is first averaged over its adaptation draws."""
+
+import argparse
+import csv
+import re
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("out", type=Path, help="run.sh's OUT_DIR")
+parser.add_argument("--plot", type=Path, help="also draw each run's means by model (PNG)")
+args = parser.parse_args()
+
+
+
+def run_means(path: Path) -> tuple[float, float, float]:
+    """Mean AUC (%) over the K = 0, the fine-tuned and the meta-trained cells of a run."""
+    draws = defaultdict(list)
+    with open(path) as fh:
+        for row in csv.DictReader(fh):
+            draws[row["target"], row["method"], int(row["shots"])].append(
+                100 * float(row["frame_auc"]))
+    cells = {cell: statistics.mean(v) for cell, v in draws.items()}
+
+    def over(keep) -> float:
+        return statistics.mean(v for (_, method, k), v in cells.items() if keep(method, k))
+
+    return (over(lambda m, k: k == 0), over(lambda m, k: k > 0 and m == "pretrained"),
+            over(lambda m, k: k > 0 and m == "meta"))
+
+
+runs = {}  # folder name -> (model, seed, K = 0, fine-tuned, meta-trained)
+for path in sorted(args.out.glob("*/results/auc.csv")):
+    name = path.parent.parent.name
+    seed = re.search(r"(?:@|_seed)(\d+)$", name)
+    runs[name] = (re.sub(r"(?:@|_seed)\d+$", "", name), int(seed[1]) if seed else 0,
+                  *run_means(path))
+if not runs:
+    parser.error(f"no {args.out}/*/results/auc.csv: run bench/auc_vs_widths/run.sh first")
+
+print("| run | K = 0 | fine-tuned | meta-trained | all adapted |\n|---|---|---|---|---|")
+for name, (_, _, k0, fine, meta) in runs.items():
+    print(f"| {name} | {k0:.1f} | {fine:.1f} | {meta:.1f} | {(fine + meta) / 2:.1f} |")
+
+by_model = defaultdict(list)
+for model, seed, _, fine, meta in runs.values():
+    by_model[model].append((seed, fine, meta))
+
+
+def spread(values):
+    mean = statistics.mean(values)
+    return f"{mean:.1f} ± {statistics.stdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"
+
+
+print("\n| model | seeds | fine-tuned | meta-trained |\n|---|---|---|---|")
+for model, rows in by_model.items():
+    rows.sort()
+    print(f"| {model} | {', '.join(str(s) for s, _, _ in rows)} | "
+          f"{spread([f for _, f, _ in rows])} | {spread([m for _, _, m in rows])} |")
+
+if args.plot:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(by_model), 3.6))
+    for x, rows in enumerate(by_model.values()):
+        for dx, column, label, marker in ((-0.12, 1, "fine-tuned", "o"),
+                                          (0.12, 2, "meta-trained", "s")):
+            ys = [r[column] for r in rows]
+            ax.scatter([x + dx] * len(ys), ys, marker=marker, alpha=0.7,
+                       color=f"C{column - 1}", label=label if x == 0 else None)
+            ax.hlines(statistics.mean(ys), x + dx - 0.08, x + dx + 0.08, color=f"C{column - 1}")
+    ax.set_xticks(range(len(by_model)), list(by_model), rotation=30, ha="right")
+    ax.set_ylabel("mean frame AUC of a run (%)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=120)
+    print(f"\nplot: {args.plot}")

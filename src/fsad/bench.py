@@ -1,5 +1,6 @@
 """Side-by-side measurements (`fsad bench`). Every figure is a ratio of two things timed in
-the same process, one after the other, on the same inputs, so machine noise mostly cancels.
+the same process on the same inputs, alternating round by round, and the median of the
+per-round ratios is reported (``alternate``), so machine noise mostly cancels.
 
 * ``train``: plain training throughput (samples/s) at the config's batch size;
 * ``extract_vs_decode``: frames/s of extraction into the HDF5 store against OpenCV

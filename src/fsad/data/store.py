@@ -79,16 +79,22 @@ def convert_block(frames: Sequence[np.ndarray], height: int, width: int,
     return np.stack([convert(f, height, width, channels) for f in frames])
 
 
+def frames_per_block(height: int, width: int, channels: int) -> int:
+    """Frames per block of converted frames: up to 32, at most 128 KiB, at least one."""
+    return max(1, min(32, (128 << 10) // (height * width * channels)))
+
+
 def convert_video(frames: Iterable[np.ndarray], height: int, width: int, channels: int,
-                  threads: int = 2, block: int = 8) -> Iterator[np.ndarray]:
-    """The converted frames of one video in blocks (n, height, width, channels) of up to
-    ``block`` frames, in order, using ``threads`` threads (1: all in the calling thread).
+                  threads: int = 2) -> Iterator[np.ndarray]:
+    """The converted frames of one video in blocks (n, height, width, channels) of
+    ``frames_per_block`` frames, in order, using ``threads`` threads (1: all in the calling thread).
     Blocks keep the per-frame Python work (hand-offs between threads, copies into the
     store's chunks) off tiny frames. An image folder (``ImageFrames``) converts each frame
     in the thread that decoded it, and for an RGB store is decoded straight to RGB (the same
     pixels, one pass less); other sources are decoded by one background thread (a video
     file decodes in order) and converted a block at a time by a small pool (OpenCV releases
     the GIL)."""
+    block = frames_per_block(height, width, channels)
     if isinstance(frames, ImageFrames):
         fn = (partial(_resize, height=height, width=width) if channels == 3
               else partial(convert, height=height, width=width, channels=channels))
@@ -97,7 +103,9 @@ def convert_video(frames: Iterable[np.ndarray], height: int, width: int, channel
     fn = partial(convert_block, height=height, width=width, channels=channels)
     if threads == 1:
         return map(fn, _batches(frames, block))
-    return ordered_map(fn, prefetch(_batches(frames, block), depth=4), workers=threads, chunk=1)
+    ahead = max(4, 32 // block)  # blocks; about 32 frames in flight, as many as 128 small ones
+    return ordered_map(fn, prefetch(_batches(frames, block), depth=ahead), workers=threads,
+                       chunk=1, depth=ahead)
 
 
 def _batches(items: Iterable, n: int) -> Iterator[list]:
@@ -115,22 +123,19 @@ def convert_all(frames: Iterable[np.ndarray], height: int, width: int, channels:
 
 def convert_videos(videos: list[Video], height: int, width: int, channels: int,
                    threads: int = 2, buffer_mb: int = 128) -> Iterator[Iterator[np.ndarray]]:
-    """The converted frames of each video, in blocks of up to 128 KiB (``convert_video``),
-    one iterator per video, in order. ``threads`` videos are decoded at once, each by one
-    thread that also converts its frames: a video file decodes only in order, so this is
-    what puts more than one core on decoding. Videos ahead of the one being consumed buffer
-    at most ``buffer_mb`` of converted frames; a single video is split across the threads
-    instead."""
-    block = max(1, min(32, (128 << 10) // (height * width * channels)))  # <= 128 KiB
+    """The converted frames of each video, in blocks (``convert_video``), one iterator per
+    video, in order. ``threads`` videos are decoded at once, each by one thread that also
+    converts its frames: a video file decodes only in order, so this is what puts more than
+    one core on decoding. Videos ahead of the one being consumed buffer at most
+    ``buffer_mb`` of converted frames; a single video is split across the threads instead."""
     if len(videos) == 1 or threads == 1:
         for video in videos:
-            yield convert_video(video.frames(), height, width, channels, threads, block)
+            yield convert_video(video.frames(), height, width, channels, threads)
         return
+    block_bytes = frames_per_block(height, width, channels) * height * width * channels
     yield from ordered_streams(
-        [lambda v=v: convert_video(v.frames(), height, width, channels, 1, block)
-         for v in videos],
-        workers=threads, chunk=1,
-        depth=max(2, (buffer_mb << 20) // (block * height * width * channels)))
+        [lambda v=v: convert_video(v.frames(), height, width, channels, 1) for v in videos],
+        workers=threads, chunk=1, depth=max(2, (buffer_mb << 20) // block_bytes))
 
 
 @contextmanager
@@ -287,8 +292,8 @@ def write_store(videos: Iterable[Video], out: Path, height: int, width: int, cha
                              "width": width, "channels": channels, **(attrs or {})})
             root = h5.create_group("videos")
             for video, blocks in tqdm(zip(videos, converted, strict=True),
-                                            total=len(videos), desc=f"extract {out.name}",
-                                            disable=None):
+                                      total=len(videos), desc=f"extract {out.name}",
+                                      disable=None):
                 g = root.create_group(video.id)
                 frames = _write_frames(g, blocks, (height, width, channels))
                 if video.labels is not None and len(video.labels) != frames:

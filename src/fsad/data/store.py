@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
 
 import cv2
@@ -32,7 +31,7 @@ from fsad import FsadError
 from fsad.atomic import atomic_path
 from fsad.data.adapters.base import Video
 from fsad.data.adapters.frames import ImageFrames
-from fsad.data.threads import ordered_map, ordered_streams, prefetch
+from fsad.data.threads import batches, ordered_map, ordered_streams, prefetch
 from fsad.ioerrors import describe
 
 FORMAT = "fsad-frames"
@@ -87,8 +86,8 @@ def frames_per_block(height: int, width: int, channels: int) -> int:
 def convert_video(frames: Iterable[np.ndarray], height: int, width: int, channels: int,
                   threads: int = 2) -> Iterator[np.ndarray]:
     """The converted frames of one video in blocks (n, height, width, channels) of
-    ``frames_per_block`` frames, in order, using ``threads`` threads (1: all in the calling thread).
-    Blocks keep the per-frame Python work (hand-offs between threads, copies into the
+    ``frames_per_block`` frames, in order, using ``threads`` threads (1: all in the calling
+    thread). Blocks keep the per-frame Python work (hand-offs between threads, copies into the
     store's chunks) off tiny frames. An image folder (``ImageFrames``) converts each frame
     in the thread that decoded it, and for an RGB store is decoded straight to RGB (the same
     pixels, one pass less); other sources are decoded by one background thread (a video
@@ -99,20 +98,13 @@ def convert_video(frames: Iterable[np.ndarray], height: int, width: int, channel
         fn = (partial(_resize, height=height, width=width) if channels == 3
               else partial(convert, height=height, width=width, channels=channels))
         converted = frames.map(fn, rgb=channels == 3, workers=threads)
-        return (b[0][None] if len(b) == 1 else np.stack(b) for b in _batches(converted, block))
+        return (b[0][None] if len(b) == 1 else np.stack(b) for b in batches(converted, block))
     fn = partial(convert_block, height=height, width=width, channels=channels)
     if threads == 1:
-        return map(fn, _batches(frames, block))
+        return map(fn, batches(frames, block))
     ahead = max(4, 32 // block)  # blocks; about 32 frames in flight, as many as 128 small ones
-    return ordered_map(fn, prefetch(_batches(frames, block), depth=ahead), workers=threads,
+    return ordered_map(fn, prefetch(batches(frames, block), depth=ahead), workers=threads,
                        chunk=1, depth=ahead)
-
-
-def _batches(items: Iterable, n: int) -> Iterator[list]:
-    """Lists of ``n`` consecutive items (the last one shorter)."""
-    items = iter(items)
-    while batch := list(islice(items, n)):
-        yield batch
 
 
 def convert_all(frames: Iterable[np.ndarray], height: int, width: int, channels: int,

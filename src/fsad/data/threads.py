@@ -12,6 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 
 
+def batches(items: Iterable, n: int) -> Iterator[list]:
+    """Lists of ``n`` consecutive items (the last one shorter)."""
+    items = iter(items)
+    while batch := list(islice(items, n)):
+        yield batch
+
+
 def prefetch(items: Iterable, depth: int = 32) -> Iterator:
     """``items``, produced by a background thread up to ``depth`` ahead: decoding (OpenCV
     releases the GIL) overlaps with converting and writing. The one-stream case of
@@ -45,10 +52,9 @@ def ordered_map(fn: Callable, items: Iterable, workers: int = 2, chunk: int = 8,
         if exc is not None:
             raise exc
 
-    items = iter(items)
     with ThreadPoolExecutor(workers) as pool:
         pending: deque = deque()
-        while batch := list(islice(items, chunk)):
+        for batch in batches(items, chunk):
             pending.append(pool.submit(run, batch))
             if len(pending) > depth:
                 yield from results(pending.popleft())
@@ -88,7 +94,7 @@ def ordered_streams(streams: Sequence[Callable[[], Iterable]], workers: int = 2,
         items = None
         try:
             items = iter(streams[i]())
-            while batch := list(islice(items, chunk)):
+            for batch in batches(items, chunk):
                 if not put(i, (batch, None)):
                     return False
         except BaseException as exc:  # handed to the consumer, raised there

@@ -143,7 +143,6 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         root = generate(Path(tmp) / "synth", scenes=2, train_videos=2, test_videos=1,
                         frames=max(s["frames"], 60), height=s["height"], width=s["width"])
         videos = load_videos("synthetic", root)
-        n_frames = sum(sum(1 for _ in v.frames()) for v in videos)
         store_path = Path(tmp) / "s.h5"
 
         def decode() -> None:
@@ -157,6 +156,7 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         rounds = alternate([decode, extract], max(repeats, 5))
         t_decode, t_extract = (statistics.median(t) for t in zip(*rounds, strict=True))
         store = FrameStore(store_path)
+        n_frames = sum(v.length for v in store.videos)  # counted by the extraction itself
         windows = WindowSet(store, store.select(None, "train"), cfg["model"]["t"])
         bs = cfg["pretrain"]["batch_size"]
         gen = torch.Generator().manual_seed(0)

@@ -16,6 +16,8 @@ def test_bench_json_reports_meta_vs_plain():
     for key in ("extract_vs_decode", "loader_vs_model", "meta_vs_plain", "score_vs_forward"):
         assert data[key] > 0, key
     assert data["train"]["samples_per_s"] > 0
+    # the data path's scene: 2 scenes x 3 videos x max(synth.frames, 60) frames, as stored
+    assert data["data"]["frames"] == 2 * 3 * 60
     # smoke.yaml has meta.shots: matched and evaluates K = 1, 2
     assert [m["shots"] for m in data["meta"]] == [1, 2]
     assert all(m["passes"] == 2 * (1 + 1) for m in data["meta"])

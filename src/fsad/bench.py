@@ -118,7 +118,7 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
                               torch.cat(preds[-len(batch):]))
 
     def meta_step(per_pass=m["tasks_per_pass"]) -> None:
-        meta_iteration(tr, batch, inner, m["first_order"], per_pass)
+        meta_iteration(tr, batch, inner, m["first_order"], per_pass, m["recompute_inner"])
 
     rounds = alternate([meta_step, plain, lambda: meta_step(1)], repeats)
     meta_s, plain_s, seq_s = (statistics.median(t) for t in zip(*rounds, strict=True))

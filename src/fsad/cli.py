@@ -290,7 +290,8 @@ def datasets_check(adapter, root, as_json) -> None:
               default="ratios", show_default=True,
               help="ratios: the side-by-side ratios; scaling: cost against K, tasks, image "
                    "size and video length; memory: peak memory of one meta-iteration at "
-                   "--size with K = --shots (default 10), first and second order; peer: the "
+                   "--size with K = --shots (default 10), first order, second order and "
+                   "second order with recomputed inner steps; peer: the "
                    "settings at which the authors' code was measured (issue #6).")
 @click.option("--size", type=click.IntRange(16), default=256, show_default=True,
               help="Image size of the memory suite.")

@@ -86,6 +86,11 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
         errors = sorted(_Validator(_schema()).iter_errors(cfg), key=lambda e: list(e.path))
         if errors:
             raise FsadError(f"{source}: {_explain(errors[0])}")
+    m = cfg["meta"]
+    if m["recompute_inner"] and (m["first_order"] or m["tasks_per_pass"] != 1):
+        raise FsadError(f"{source}: meta.recompute_inner saves the memory of second-order "
+                        "meta-training one task at a time; set meta.first_order: false and "
+                        "meta.tasks_per_pass: 1, or meta.recompute_inner: false")
     for name in cfg["full_data"] if check_refs else ():
         if name not in cfg["targets"]:
             raise FsadError(f"{source}: full_data lists '{name}', which is not a target "

@@ -11,6 +11,12 @@ own weights (the authors' code reloaded them from disk).
   inner gradients are taken on detached weights, and the query gradient at the adapted
   weights is applied to the initial weights. ``False`` keeps the graph through the inner
   steps (full MAML; torch.func.grad composes with the outer autograd).
+* ``recompute=True`` (second order only) is activation checkpointing of the inner steps:
+  each step keeps only its input weights (and Adam moments), and its graph is rebuilt
+  during the outer backward, one step at a time. Peak memory then holds one step's graph
+  instead of all of them, at the price of a second forward/backward per inner step. The
+  meta-gradient is the same. torch.func.grad does not run under checkpointing, so this
+  path takes its inner gradients with torch.autograd.grad, one task at a time.
 * ``query_losses`` runs several tasks at once: ``torch.func.vmap`` over the task axis turns
   T tasks of K windows into one pass of T x K windows per inner step, each task with its
   own adapted weights. The arithmetic is per task, exactly as in a loop over tasks. A
@@ -24,6 +30,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 from torch.func import functional_call, grad, vmap
+from torch.utils.checkpoint import checkpoint
 
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[object, torch.Tensor], torch.Tensor]  # (model output, target) -> scalar
@@ -42,24 +49,69 @@ def task_loss(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor
 
 def inner_loop(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor,
                loss_fn: LossFn, steps: int, lr: float, optimizer: str = "sgd",
-               first_order: bool = True, windows_per_step: int | None = None) -> Params:
+               first_order: bool = True, windows_per_step: int | None = None,
+               recompute: bool = False) -> Params:
     """Adapted parameters after ``steps`` updates on (x, y): each step on all K windows
     (``windows_per_step=None``) or on the next ``windows_per_step`` of them, cyclically."""
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown inner optimizer {optimizer!r}")
-    support_grad = grad(lambda p, xb, yb: task_loss(model, p, xb, yb, loss_fn))
+    if recompute and first_order:
+        raise ValueError("recompute applies to second order only (first order keeps no "
+                         "inner graph)")
+
+    def loss_at(p: Params, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        return task_loss(model, p, xb, yb, loss_fn)
+
+    support_grad = _graph_grad(loss_at) if recompute else grad(loss_at)
     names = list(params)
-    state: dict[str, list[torch.Tensor]] = {"m": [], "v": []}
-    for step in range(1, steps + 1):
+
+    def update(params: Params, state: dict, step: int, xb: torch.Tensor, yb: torch.Tensor):
         # First order: the gradient is a constant of the outer graph, so take it on
         # detached weights and keep the outer autograd out of the inner passes.
         at = {n: p.detach() for n, p in params.items()} if first_order else params
-        by_name = support_grad(at, *support_batch(x, y, step, windows_per_step))
+        by_name = support_grad(at, xb, yb)
         grads = [by_name[n] for n in names]
         updates = [lr * g for g in grads] if optimizer == "sgd" else \
             _adam_updates(grads, state, step, lr)
-        params = {n: params[n] - u for n, u in zip(names, updates, strict=True)}
+        return {n: params[n] - u for n, u in zip(names, updates, strict=True)}, state
+
+    state: dict[str, list[torch.Tensor]] = {"m": [], "v": []}
+    for step in range(1, steps + 1):
+        args = (step, *support_batch(x, y, step, windows_per_step))
+        params, state = _recomputed(update, params, state, *args) if recompute else \
+            update(params, state, *args)
     return params
+
+
+def _graph_grad(loss_at: Callable[..., torch.Tensor]):
+    """torch.func.grad's contract with torch.autograd.grad, keeping the graph (second
+    order); a weight the loss does not use gets a zero gradient, as with func.grad."""
+    def support_grad(p: Params, xb: torch.Tensor, yb: torch.Tensor) -> Params:
+        grads = torch.autograd.grad(loss_at(p, xb, yb), list(p.values()), create_graph=True,
+                                    allow_unused=True, materialize_grads=True)
+        return dict(zip(p, grads, strict=True))
+    return support_grad
+
+
+def _recomputed(update, params: Params, state: dict, *args):
+    """``update(params, state, *args)`` under activation checkpointing: autograd keeps the
+    inputs (weights, Adam moments) and recomputes the step's graph when the outer backward
+    reaches it. checkpoint() passes tensors, so the dicts travel flattened."""
+    names, n_moments = list(params), len(state["m"])
+
+    def flat_update(*flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        p = dict(zip(names, flat[:len(names)], strict=True))
+        moments = flat[len(names):]
+        new_p, new_state = update(p, {"m": list(moments[:n_moments]),
+                                      "v": list(moments[n_moments:])}, *args)
+        return (*new_p.values(), *new_state["m"], *new_state["v"])
+
+    out = checkpoint(flat_update, *params.values(), *state["m"], *state["v"],
+                     use_reentrant=False)
+    new_params, moments = out[:len(names)], out[len(names):]
+    half = len(moments) // 2
+    return (dict(zip(names, new_params, strict=True)),
+            {"m": list(moments[:half]), "v": list(moments[half:])})
 
 
 def support_batch(x: torch.Tensor, y: torch.Tensor, step: int, n: int | None):
@@ -74,7 +126,7 @@ def support_batch(x: torch.Tensor, y: torch.Tensor, step: int, n: int | None):
 def query_losses(model: nn.Module, params: Params, xs: torch.Tensor, ys: torch.Tensor,
                  xq: torch.Tensor, yq: torch.Tensor, loss_fn: LossFn, query_fn: QueryFn,
                  steps: int, lr: float, optimizer: str = "sgd", first_order: bool = True,
-                 windows_per_step: int | None = None):
+                 windows_per_step: int | None = None, recompute: bool = False):
     """Adapt to T tasks at once and return their query losses (T,) and predictions.
 
     xs, ys, xq, yq carry a leading task axis: (T, K, ...). ``query_fn(output, target)``
@@ -83,9 +135,11 @@ def query_losses(model: nn.Module, params: Params, xs: torch.Tensor, ys: torch.T
     """
     def one_task(xs_, ys_, xq_, yq_):
         fast = inner_loop(model, params, xs_, ys_, loss_fn, steps, lr, optimizer, first_order,
-                          windows_per_step)
+                          windows_per_step, recompute)
         return query_fn(functional_call(model, fast, (xq_,)), yq_)
 
+    if recompute and xs.shape[0] > 1:
+        raise ValueError("recompute adapts one task per pass (meta.tasks_per_pass: 1)")
     if xs.shape[0] == 1:  # one task: plain autograd, which keeps the fast conv kernels
         loss, pred = one_task(xs[0], ys[0], xq[0], yq[0])
         return loss[None], pred[None]

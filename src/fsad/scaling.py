@@ -46,7 +46,7 @@ KEEP = object()  # "leave this knob as the config has it" (None is a meaningful 
 
 def at(cfg: dict, size: int | None = None, tasks: int | None = None,
        steps: int | None = None, first_order: bool | None = None,
-       tasks_per_pass=KEEP, windows_per_step=KEEP) -> dict:
+       tasks_per_pass=KEEP, windows_per_step=KEEP, recompute: bool | None = None) -> dict:
     """A copy of ``cfg`` with the benchmark's knobs changed."""
     cfg = copy.deepcopy(cfg)
     if size is not None:
@@ -61,6 +61,8 @@ def at(cfg: dict, size: int | None = None, tasks: int | None = None,
         cfg["meta"]["tasks_per_pass"] = tasks_per_pass
     if windows_per_step is not KEEP:
         cfg["inner"]["windows_per_step"] = windows_per_step
+    if recompute is not None:
+        cfg["meta"]["recompute_inner"] = recompute
     return cfg
 
 
@@ -70,7 +72,8 @@ def meta_iteration_time(cfg: dict, shots: int, backbone: str = "rgan",
     tr = bench_trainer(cfg, backbone)
     batch, m = task_batch(cfg, shots), cfg["meta"]
     return median_time(lambda: meta_iteration(tr, batch, cfg["inner"], m["first_order"],
-                                              m["tasks_per_pass"]), repeats)
+                                              m["tasks_per_pass"], m["recompute_inner"]),
+                       repeats)
 
 
 def scoring_time(cfg: dict, frames: int, backbone: str = "rgan", repeats: int = 2) -> float:
@@ -151,6 +154,7 @@ def peak_memory(cfg: dict, shots: int, backbone: str = "rgan", threads: int | No
               "size": cfg["frames"]["height"], "tasks": cfg["meta"]["tasks"],
               "tasks_per_pass": cfg["meta"]["tasks_per_pass"],
               "inner_steps": cfg["inner"]["steps"], "first_order": cfg["meta"]["first_order"],
+              "recompute_inner": cfg["meta"]["recompute_inner"],
               "wall_s": time.perf_counter() - t0}
     lines = proc.stdout.strip().splitlines()
     if proc.returncode == 0 and lines:
@@ -162,13 +166,17 @@ def peak_memory(cfg: dict, shots: int, backbone: str = "rgan", threads: int | No
 def memory_suite(cfg: dict, size: int, shots: int, backbone: str = "rgan",
                  threads: int | None = None, limit_gb: float | None = None) -> list[dict]:
     """Peak memory of one task at ``size`` and K = ``shots``: a plain training step on the
-    K windows (the yardstick), then first and second order with 1 and 2 inner steps (first
-    order: flat in the steps; second order: the graph of every inner step is kept, so it
-    grows by one step's worth each)."""
+    K windows (the yardstick), then first order, second order and second order with
+    recomputed inner steps (``meta.recompute_inner``), each with 1 and 2 inner steps. First
+    order is flat in the steps; second order keeps the graph of every inner step, so it
+    grows by one step's worth each; recomputed, it grows by one copy of the weights (and
+    Adam moments) per step."""
     one = at(cfg, size=size, tasks=1, tasks_per_pass=1)
     rows = [peak_memory(one, shots, backbone, threads, limit_gb, plain=True)]
-    return rows + [peak_memory(at(one, steps=steps, first_order=fo), shots, backbone, threads,
-                               limit_gb) for fo in (True, False) for steps in (1, 2)]
+    orders = ((True, False), (False, False), (False, True))  # (first_order, recompute)
+    return rows + [peak_memory(at(one, steps=steps, first_order=fo, recompute=rc), shots,
+                               backbone, threads, limit_gb)
+                   for fo, rc in orders for steps in (1, 2)]
 
 
 def _memory_child(args_json: str) -> None:
@@ -187,7 +195,8 @@ def _memory_child(args_json: str) -> None:
     if a["plain"]:
         pretrain_step(tr, *random_windows(cfg, a["shots"], torch.Generator().manual_seed(0)))
     else:
-        meta_iteration(tr, batch, cfg["inner"], m["first_order"], m["tasks_per_pass"])
+        meta_iteration(tr, batch, cfg["inner"], m["first_order"], m["tasks_per_pass"],
+                       m["recompute_inner"])
     if cuda:
         torch.cuda.synchronize()
     out = {"iteration_s": time.perf_counter() - t0, "setup_rss_gb": setup_gb,

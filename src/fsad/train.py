@@ -357,21 +357,23 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
 
     def body() -> dict:
         return meta_iteration(tr, tasks.sample_tasks(m["tasks"], shots, tr.rng), inner,
-                              m["first_order"], m["tasks_per_pass"])
+                              m["first_order"], m["tasks_per_pass"], m["recompute_inner"])
 
     tr.loop(m["iterations"], m["checkpoint_every"], body, f"meta K={shots}")
     tr.finish()
 
 
 def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool,
-                   tasks_per_pass: int | None = None) -> dict:
+                   tasks_per_pass: int | None = None, recompute: bool = False) -> dict:
     """One outer step: adapt to every task on its support windows (inner loop), take the
     query loss of the adapted weights, and accumulate its gradient into the initial
     weights; then one Adam step, then one discriminator step on the query predictions.
 
     Tasks go through ``meta.query_losses`` ``tasks_per_pass`` at a time (None: all at
     once): one batched pass per inner step for the whole group, at the memory of that many
-    tasks. The losses stay on the device until the end (one host synchronisation)."""
+    tasks. The losses stay on the device until the end (one host synchronisation).
+    ``recompute``: second order with the inner steps' graphs rebuilt during the backward
+    (``meta.recompute_inner``), one task per pass."""
     theta = meta.parameters(tr.G)
     tr.opt_g.zero_grad(set_to_none=True)
     group = tasks_per_pass or len(batch)
@@ -386,7 +388,8 @@ def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool,
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
         with autocast(tr.device):
             q_loss, pred = meta.query_losses(tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query,
-                                             first_order=first_order, **inner)
+                                             first_order=first_order, recompute=recompute,
+                                             **inner)
         (q_loss.sum() / len(batch)).backward()
         q_total = q_total + q_loss.detach().sum() / len(batch)
         preds.append(pred.detach().flatten(0, 1))

@@ -30,6 +30,16 @@ def test_wrong_type_names_the_key():
         cfgmod.load(overrides={"pretrain": {"steps": "many"}})
 
 
+@pytest.mark.parametrize("meta", [{"recompute_inner": True},
+                                  {"recompute_inner": True, "first_order": False},
+                                  {"recompute_inner": True, "tasks_per_pass": 1}])
+def test_recompute_inner_needs_second_order_one_task_per_pass(meta):
+    with pytest.raises(FsadError, match="first_order: false and meta.tasks_per_pass: 1"):
+        cfgmod.load(overrides={"meta": meta})
+    both = {"first_order": False, "tasks_per_pass": 1}
+    assert cfgmod.load(overrides={"meta": {**meta, **both}})["meta"]["recompute_inner"]
+
+
 def test_target_with_unknown_dataset(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("targets:\n  t: {dataset: nowhere}\n")

@@ -111,7 +111,7 @@ def _rgan_tasks(tasks=3, shots=2, size=16):
     return g, objective({"l1": 1.0, "msssim": 1.0, "gdl": 1.0}), (xs, ys, xq, yq)
 
 
-def _meta_gradient(model, loss_fn, data, optimizer, first_order, per_pass):
+def _meta_gradient(model, loss_fn, data, optimizer, first_order, per_pass, recompute=False):
     """Meta-gradient of the mean query loss, tasks ``per_pass`` at a time (0: by hand,
     with torch.autograd.grad in a Python loop over tasks, the pre-vmap implementation)."""
     xs, ys, xq, yq = data
@@ -124,7 +124,7 @@ def _meta_gradient(model, loss_fn, data, optimizer, first_order, per_pass):
         if per_pass:
             q, _ = meta.query_losses(model, theta, xs[sl], ys[sl], xq[sl], yq[sl], loss_fn,
                                      lambda out, y: (loss_fn(out, y), out), 2, 0.01,
-                                     optimizer, first_order)
+                                     optimizer, first_order, recompute=recompute)
         else:
             params, names, state = dict(theta), list(theta), {"m": [], "v": []}
             for step in (1, 2):
@@ -151,7 +151,62 @@ def test_batched_tasks_give_the_meta_gradient_of_a_loop_over_tasks(optimizer, fi
         assert (got - by_hand).abs().max() <= 1e-9 * by_hand.abs().max(), per_pass
 
 
-def test_second_order_adam_survives_a_parameter_with_zero_gradient():
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_recomputed_inner_steps_give_the_same_second_order_meta_gradient(optimizer):
+    model, loss_fn, data = _rgan_tasks()
+    by_hand = _meta_gradient(model, loss_fn, data, optimizer, False, per_pass=0)
+    got = _meta_gradient(model, loss_fn, data, optimizer, False, per_pass=1, recompute=True)
+    assert (got - by_hand).abs().max() <= 1e-9 * by_hand.abs().max()
+
+
+def _saved_bytes(recompute: bool, steps: int) -> int:
+    """Bytes autograd keeps for the outer backward after ``steps`` second-order inner
+    Adam steps on one task (what recomputation is there to cut). Without recomputation
+    the steps run by hand with torch.autograd.grad: torch.func.grad refuses the counting
+    hooks, and both keep the same graph."""
+    model, loss_fn, (xs, ys, _, _) = _rgan_tasks(tasks=1, shots=2, size=32)
+    theta, kept = meta.parameters(model), []
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        kept.append(t.numel() * t.element_size())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        if recompute:
+            meta.inner_loop(model, theta, xs[0], ys[0], loss_fn, steps, 0.01, "adam",
+                            first_order=False, recompute=True)
+        else:
+            params, state = dict(theta), {"m": [], "v": []}
+            for step in range(1, steps + 1):
+                loss = meta.task_loss(model, params, xs[0], ys[0], loss_fn)
+                grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+                ups = meta._adam_updates(list(grads), state, step, 0.01)
+                params = {n: p - u for (n, p), u in zip(params.items(), ups, strict=True)}
+    return sum(kept)
+
+
+def test_recomputation_keeps_far_less_for_the_backward_and_grows_by_weights_only():
+    n_weights = sum(p.numel() * p.element_size() for p in _rgan_tasks()[0].parameters())
+    plain = [_saved_bytes(False, steps) for steps in (1, 2)]
+    recomputed = [_saved_bytes(True, steps) for steps in (1, 2)]
+    assert recomputed[1] < plain[1] / 5
+    # a recomputed step keeps its inputs: weights and two Adam moments (none at step 1)
+    assert recomputed[1] - recomputed[0] <= 3 * n_weights < plain[1] - plain[0]
+
+
+def test_recompute_is_for_second_order_and_one_task_per_pass():
+    model, loss_fn, (xs, ys, xq, yq) = _rgan_tasks(tasks=2, shots=1)
+    with pytest.raises(ValueError, match="second order only"):
+        meta.inner_loop(model, meta.parameters(model), xs[0], ys[0], loss_fn, 1, 0.01,
+                        recompute=True)
+    with pytest.raises(ValueError, match="one task per pass"):
+        meta.query_losses(model, meta.parameters(model), xs, ys, xq, yq, loss_fn,
+                          lambda out, y: (loss_fn(out, y), out), 1, 0.01, first_order=False,
+                          recompute=True)
+
+
+@pytest.mark.parametrize("recompute", [False, True])
+def test_second_order_adam_survives_a_parameter_with_zero_gradient(recompute):
     class Unused(Scale):
         def __init__(self):
             super().__init__(W0)
@@ -160,7 +215,7 @@ def test_second_order_adam_survives_a_parameter_with_zero_gradient():
     model = Unused()
     params = meta.parameters(model)
     fast = meta.inner_loop(model, params, XS, YS, mse, steps=2, lr=LR, optimizer="adam",
-                           first_order=False)
+                           first_order=False, recompute=recompute)
     grads = torch.autograd.grad(meta.task_loss(model, fast, XQ, YQ, mse),
                                 list(params.values()), allow_unused=True)
     assert all(g is None or torch.isfinite(g).all() for g in grads)

@@ -60,9 +60,11 @@ def test_bench_cli_memory_suite_json():
         capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["rows"]
-    assert [(r["what"], r["first_order"], r["inner_steps"]) for r in rows[1:]] == \
-        [("meta-iteration", True, 1), ("meta-iteration", True, 2),
-         ("meta-iteration", False, 1), ("meta-iteration", False, 2)]
+    assert [(r["what"], r["first_order"], r["recompute_inner"], r["inner_steps"])
+            for r in rows[1:]] == \
+        [("meta-iteration", True, False, 1), ("meta-iteration", True, False, 2),
+         ("meta-iteration", False, False, 1), ("meta-iteration", False, False, 2),
+         ("meta-iteration", False, True, 1), ("meta-iteration", False, True, 2)]
     assert rows[0]["what"] == "plain step"
     assert all(r["fits"] and r["size"] == 24 for r in rows)
 

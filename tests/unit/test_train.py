@@ -1,5 +1,6 @@
 """Training loops on the tiny benchmark: loss goes down, meta-training runs in both
-orders, and a run killed midway resumes from its last checkpoint."""
+orders (second order also with recomputed inner steps), and a run killed midway resumes
+from its last checkpoint."""
 
 import json
 import os
@@ -37,9 +38,11 @@ def test_pretrain_lowers_the_loss_on_a_fixed_batch(tiny_store, tmp_path):
     assert loss_fn(g(x), y).item() < before
 
 
-@pytest.mark.parametrize("first_order", [True, False])
-def test_meta_training_runs_and_moves_the_weights(tiny_store, tmp_path, first_order):
-    cfg = small_cfg(meta={"first_order": first_order})
+@pytest.mark.parametrize("meta", [{"first_order": True}, {"first_order": False},
+                                  {"first_order": False, "tasks_per_pass": 1,
+                                   "recompute_inner": True}])
+def test_meta_training_runs_and_moves_the_weights(tiny_store, tmp_path, meta):
+    cfg = small_cfg(meta=meta)
     pretrain(cfg, tiny_store, "synthetic", "rgan", tmp_path / "pre.pt")
     meta_train(cfg, tiny_store, "synthetic", "rgan", tmp_path / "pre.pt", 2, tmp_path / "m.pt")
     pre, met = checkpoint.load(tmp_path / "pre.pt"), checkpoint.load(tmp_path / "m.pt")

@@ -111,6 +111,20 @@ def _rgan_tasks(tasks=3, shots=2, size=16):
     return g, objective({"l1": 1.0, "msssim": 1.0, "gdl": 1.0}), (xs, ys, xq, yq)
 
 
+def _inner_by_hand(model, params, x, y, loss_fn, steps, optimizer, first_order):
+    """The inner loop written out with torch.autograd.grad (lr 0.01): the reference the
+    functional implementation is checked against."""
+    names, state = list(params), {"m": [], "v": []}
+    for step in range(1, steps + 1):
+        loss = meta.task_loss(model, params, x, y, loss_fn)
+        grads = torch.autograd.grad(loss, [params[n] for n in names],
+                                    create_graph=not first_order)
+        ups = ([0.01 * g for g in grads] if optimizer == "sgd"
+               else meta._adam_updates(grads, state, step, 0.01))
+        params = {n: params[n] - u for n, u in zip(names, ups, strict=True)}
+    return params
+
+
 def _meta_gradient(model, loss_fn, data, optimizer, first_order, per_pass, recompute=False):
     """Meta-gradient of the mean query loss, tasks ``per_pass`` at a time (0: by hand,
     with torch.autograd.grad in a Python loop over tasks, the pre-vmap implementation)."""
@@ -126,15 +140,8 @@ def _meta_gradient(model, loss_fn, data, optimizer, first_order, per_pass, recom
                                      lambda out, y: (loss_fn(out, y), out), 2, 0.01,
                                      optimizer, first_order, recompute=recompute)
         else:
-            params, names, state = dict(theta), list(theta), {"m": [], "v": []}
-            for step in (1, 2):
-                loss = loss_fn(torch.func.functional_call(model, params, (xs[first],)),
-                               ys[first])
-                grads = torch.autograd.grad(loss, [params[n] for n in names],
-                                            create_graph=not first_order)
-                ups = ([0.01 * g for g in grads] if optimizer == "sgd"
-                       else meta._adam_updates(grads, state, step, 0.01))
-                params = {n: params[n] - u for n, u in zip(names, ups, strict=True)}
+            params = _inner_by_hand(model, dict(theta), xs[first], ys[first], loss_fn, 2,
+                                    optimizer, first_order)
             q = loss_fn(torch.func.functional_call(model, params, (xq[first],)), yq[first])
         (q.sum() / tasks).backward()
     return torch.cat([p.grad.flatten() for p in theta.values()])
@@ -176,12 +183,8 @@ def _saved_bytes(recompute: bool, steps: int) -> int:
             meta.inner_loop(model, theta, xs[0], ys[0], loss_fn, steps, 0.01, "adam",
                             first_order=False, recompute=True)
         else:
-            params, state = dict(theta), {"m": [], "v": []}
-            for step in range(1, steps + 1):
-                loss = meta.task_loss(model, params, xs[0], ys[0], loss_fn)
-                grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
-                ups = meta._adam_updates(list(grads), state, step, 0.01)
-                params = {n: p - u for (n, p), u in zip(params.items(), ups, strict=True)}
+            _inner_by_hand(model, dict(theta), xs[0], ys[0], loss_fn, steps, "adam",
+                           first_order=False)
     return sum(kept)
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from fsad import FsadError
 from fsad import config as cfgmod
+from tests.conftest import REPO
 
 
 def test_defaults_fill_every_section():
@@ -13,11 +14,32 @@ def test_defaults_fill_every_section():
 
 
 def test_repo_configs_are_valid():
-    from tests.conftest import REPO
-
     for name in ("config.yaml", "smoke.yaml"):
         cfg = cfgmod.load(REPO / "config" / name)
         assert cfg["evaluate"]["seeds"] >= 1
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    sorted(p.name for p in (REPO / "bench" / "auc_vs_widths").glob("*.yaml")),
+)
+def test_auc_vs_widths_overlays_are_valid(overlay):
+    """run.sh stacks config.yaml, protocol.yaml and an overlay: a typo in an overlay would
+    otherwise surface only when an hour-long Snakemake run starts."""
+    import yaml
+
+    def read(path):
+        return yaml.safe_load(path.read_text())
+
+    here = REPO / "bench" / "auc_vs_widths"
+    stacked = cfgmod.merge(read(REPO / "config" / "config.yaml"), read(here / "protocol.yaml"))
+    top = read(here / overlay)
+    cfg = cfgmod.validate(cfgmod.merge(stacked, top), overlay)
+    for section, values in top.items():
+        if isinstance(values, dict):
+            assert {k: cfg[section][k] for k in values} == values
+        else:
+            assert cfg[section] == values
 
 
 def test_unknown_key_is_an_error():

@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from fsad import FsadError
 from fsad import config as cfgmod
@@ -26,7 +27,6 @@ def test_repo_configs_are_valid():
 def test_auc_vs_widths_overlays_are_valid(overlay):
     """run.sh stacks config.yaml, protocol.yaml and an overlay: a typo in an overlay would
     otherwise surface only when an hour-long Snakemake run starts."""
-    import yaml
 
     def read(path):
         return yaml.safe_load(path.read_text())

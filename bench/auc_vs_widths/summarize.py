@@ -1,8 +1,11 @@
 """Summarise the runs of run.sh: per run, the mean frame AUC over its cells; per model, the
 mean and the spread between training seeds (docs/benchmarks.md, "At equal AUC?"):
-    python bench/auc_vs_widths/summarize.py OUT_DIR [--plot auc_by_model.png]
+    python bench/auc_vs_widths/summarize.py [OUT_DIR] [--record runs.csv] [--plot auc_by_model.png]
 A run folder named MODEL (seed 0), MODEL@SEED or MODEL_seedSEED counts as one seed of MODEL.
-Cells are (target, K) pairs; each cell is first averaged over its adaptation draws."""
+Cells are (target, K) pairs; each cell is first averaged over its adaptation draws.
+--record keeps the per-run means of every run so far (bench/auc_vs_widths/runs.csv): the
+runs in OUT_DIR are added to it (replacing rows of the same name), and the tables and the
+plot cover them all, so the figure can be redrawn without rerunning hours of training."""
 
 import argparse
 import csv
@@ -11,10 +14,18 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from fsad.atomic import atomic_path
+
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("out", type=Path, help="run.sh's OUT_DIR")
+parser.add_argument("out", type=Path, nargs="?", help="run.sh's OUT_DIR")
+parser.add_argument("--record", type=Path,
+                    help="CSV of per-run means (run,k0,fine_tuned,meta_trained) to merge "
+                         "OUT_DIR's runs into and summarise with them")
 parser.add_argument("--plot", type=Path, help="also draw each run's means by model (PNG)")
 args = parser.parse_args()
+if args.out is None and args.record is None:
+    parser.error("give run.sh's OUT_DIR, a --record, or both")
+COLUMNS = ("run", "k0", "fine_tuned", "meta_trained")
 
 
 
@@ -34,14 +45,32 @@ def run_means(path: Path) -> tuple[float, float, float]:
             over(lambda m, k: k > 0 and m == "meta"))
 
 
-runs = {}  # folder name -> (model, seed, K = 0, fine-tuned, meta-trained)
-for path in sorted(args.out.glob("*/results/auc.csv")):
-    name = path.parent.parent.name
+means = {}  # run folder name -> (K = 0, fine-tuned, meta-trained)
+if args.record and args.record.exists():
+    with open(args.record) as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != COLUMNS:
+            parser.error(f"{args.record}: expected the columns {','.join(COLUMNS)}")
+        for row in reader:
+            means[row["run"]] = tuple(float(row[c]) for c in COLUMNS[1:])
+found = sorted(args.out.glob("*/results/auc.csv")) if args.out else []
+if args.out and not found:
+    parser.error(f"no {args.out}/*/results/auc.csv: run bench/auc_vs_widths/run.sh first")
+for path in found:
+    means[path.parent.parent.name] = run_means(path)
+if not means:
+    parser.error(f"{args.record} holds no runs")
+if args.record and found:
+    with atomic_path(args.record) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows((name, *(f"{v:.2f}" for v in row)) for name, row in means.items())
+
+runs = {}  # run folder name -> (model, seed, K = 0, fine-tuned, meta-trained)
+for name in sorted(means):
     seed = re.search(r"(?:@|_seed)(\d+)$", name)
     runs[name] = (re.sub(r"(?:@|_seed)\d+$", "", name), int(seed[1]) if seed else 0,
-                  *run_means(path))
-if not runs:
-    parser.error(f"no {args.out}/*/results/auc.csv: run bench/auc_vs_widths/run.sh first")
+                  *means[name])
 
 print("| run | K = 0 | fine-tuned | meta-trained | all adapted |\n|---|---|---|---|---|")
 for name, (_, _, k0, fine, meta) in runs.items():
@@ -81,5 +110,6 @@ if args.plot:
     ax.set_ylabel("mean frame AUC of a run (%)")
     ax.legend(frameon=False)
     fig.tight_layout()
-    fig.savefig(args.plot, dpi=120)
+    with atomic_path(args.plot) as tmp:
+        fig.savefig(tmp, dpi=120)
     print(f"\nplot: {args.plot}")

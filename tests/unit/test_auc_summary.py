@@ -1,0 +1,56 @@
+"""bench/auc_vs_widths/summarize.py: the per-run record behind docs/figures/auc_by_model.png."""
+
+import csv
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+SCRIPT = REPO / "bench" / "auc_vs_widths" / "summarize.py"
+RECORD = REPO / "bench" / "auc_vs_widths" / "runs.csv"
+
+
+def summarize(*args):
+    return subprocess.run([sys.executable, SCRIPT, *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_committed_record_names_real_overlays():
+    """Every run in the record is an overlay run.sh can rerun (or the plain default)."""
+    with open(RECORD) as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    for row in rows:
+        model = row["run"].split("@")[0]
+        assert model == "default" or (RECORD.parent / f"{model}.yaml").exists(), row["run"]
+        assert all(0 <= float(row[c]) <= 100 for c in ("k0", "fine_tuned", "meta_trained"))
+
+
+def test_new_runs_join_the_record(tmp_path):
+    run = tmp_path / "out" / "widths_16@3" / "results"
+    run.mkdir(parents=True)
+    (run / "auc.csv").write_text(
+        "target,method,shots,draw,frame_auc\n"
+        "s08,pretrained,0,0,0.50\n"
+        "s08,pretrained,1,0,0.60\ns08,pretrained,1,1,0.70\n"   # one cell of two draws
+        "s09,pretrained,1,0,0.80\n"
+        "s08,meta,1,0,0.55\n")
+    record = tmp_path / "runs.csv"
+    record.write_text("run,k0,fine_tuned,meta_trained\nwidths_16,57.3,63.5,61.4\n")
+    done = summarize(tmp_path / "out", "--record", record)
+    assert done.returncode == 0, done.stderr
+    assert record.read_text().splitlines() == [
+        "run,k0,fine_tuned,meta_trained",
+        "widths_16,57.30,63.50,61.40",
+        "widths_16@3,50.00,72.50,55.00",   # fine-tuned: mean of the cells 65 and 80
+    ]
+    assert "| widths_16 | 0, 3 | 68.0 ± 6.4 | 58.2 ± 4.5 |" in done.stdout
+
+
+def test_bad_record_is_refused_untouched(tmp_path):
+    record = tmp_path / "runs.csv"
+    record.write_text("name,auc\nx,1\n")
+    done = summarize("--record", record)
+    assert done.returncode == 2
+    assert "expected the columns run,k0,fine_tuned,meta_trained" in done.stderr
+    assert record.read_text() == "name,auc\nx,1\n"

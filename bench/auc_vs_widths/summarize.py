@@ -45,26 +45,26 @@ def run_means(path: Path) -> tuple[float, float, float]:
             over(lambda m, k: k > 0 and m == "meta"))
 
 
-means = {}  # run folder name -> (K = 0, fine-tuned, meta-trained)
+record = {}  # run folder name -> its means (K = 0, fine-tuned, meta-trained) as written
 if args.record and args.record.exists():
     with open(args.record) as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ()) != COLUMNS:
             parser.error(f"{args.record}: expected the columns {','.join(COLUMNS)}")
-        for row in reader:
-            means[row["run"]] = tuple(float(row[c]) for c in COLUMNS[1:])
+        record = {row["run"]: [row[c] for c in COLUMNS[1:]] for row in reader}
 found = sorted(args.out.glob("*/results/auc.csv")) if args.out else []
 if args.out and not found:
     parser.error(f"no {args.out}/*/results/auc.csv: run bench/auc_vs_widths/run.sh first")
 for path in found:
-    means[path.parent.parent.name] = run_means(path)
-if not means:
+    record[path.parent.parent.name] = [f"{v:.2f}" for v in run_means(path)]
+if not record:
     parser.error(f"{args.record} holds no runs")
 if args.record and found:
     with atomic_path(args.record) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
-        writer.writerows((name, *(f"{v:.2f}" for v in row)) for name, row in means.items())
+        writer.writerows([name, *row] for name, row in record.items())
+means = {name: tuple(map(float, row)) for name, row in record.items()}
 
 runs = {}  # run folder name -> (model, seed, K = 0, fine-tuned, meta-trained)
 for name in sorted(means):

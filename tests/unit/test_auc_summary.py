@@ -41,7 +41,7 @@ def test_new_runs_join_the_record(tmp_path):
     assert done.returncode == 0, done.stderr
     assert record.read_text().splitlines() == [
         "run,k0,fine_tuned,meta_trained",
-        "widths_16,57.30,63.50,61.40",
+        "widths_16,57.3,63.5,61.4",   # kept as written
         "widths_16@3,50.00,72.50,55.00",   # fine-tuned: mean of the cells 65 and 80
     ]
     assert "| widths_16 | 0, 3 | 68.0 ± 6.4 | 58.2 ± 4.5 |" in done.stdout

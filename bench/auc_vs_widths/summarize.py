@@ -59,12 +59,15 @@ for path in found:
     record[path.parent.parent.name] = [f"{v:.2f}" for v in run_means(path)]
 if not record:
     parser.error(f"{args.record} holds no runs")
+try:
+    means = {name: tuple(map(float, row)) for name, row in record.items()}
+except (TypeError, ValueError) as err:  # a short row reads as None
+    parser.error(f"{args.record}: a mean that is not a number ({err})")
 if args.record and found:
     with atomic_path(args.record) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(COLUMNS)
         writer.writerows([name, *row] for name, row in record.items())
-means = {name: tuple(map(float, row)) for name, row in record.items()}
 
 runs = {}  # run folder name -> (model, seed, K = 0, fine-tuned, meta-trained)
 for name in sorted(means):

@@ -4,6 +4,8 @@ import csv
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 SCRIPT = REPO / "bench" / "auc_vs_widths" / "summarize.py"
@@ -47,10 +49,14 @@ def test_new_runs_join_the_record(tmp_path):
     assert "| widths_16 | 0, 3 | 68.0 ± 6.4 | 58.2 ± 4.5 |" in done.stdout
 
 
-def test_bad_record_is_refused_untouched(tmp_path):
+@pytest.mark.parametrize("text, error", [
+    ("name,auc\nx,1\n", "expected the columns run,k0,fine_tuned,meta_trained"),
+    ("run,k0,fine_tuned,meta_trained\nx,55,6o.1,60\n", "a mean that is not a number"),
+])
+def test_bad_record_is_refused_untouched(tmp_path, text, error):
     record = tmp_path / "runs.csv"
-    record.write_text("name,auc\nx,1\n")
+    record.write_text(text)
     done = summarize("--record", record)
     assert done.returncode == 2
-    assert "expected the columns run,k0,fine_tuned,meta_trained" in done.stderr
-    assert record.read_text() == "name,auc\nx,1\n"
+    assert error in done.stderr and "Traceback" not in done.stderr
+    assert record.read_text() == text

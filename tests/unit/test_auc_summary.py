@@ -28,8 +28,8 @@ def test_committed_record_names_real_overlays():
         assert all(0 <= float(row[c]) <= 100 for c in ("k0", "fine_tuned", "meta_trained"))
 
 
-def test_new_runs_join_the_record(tmp_path):
-    run = tmp_path / "out" / "widths_16@3" / "results"
+def write_run(out, name):
+    run = out / name / "results"
     run.mkdir(parents=True)
     (run / "auc.csv").write_text(
         "target,method,shots,draw,frame_auc\n"
@@ -37,6 +37,10 @@ def test_new_runs_join_the_record(tmp_path):
         "s08,pretrained,1,0,0.60\ns08,pretrained,1,1,0.70\n"   # one cell of two draws
         "s09,pretrained,1,0,0.80\n"
         "s08,meta,1,0,0.55\n")
+
+
+def test_new_runs_join_the_record(tmp_path):
+    write_run(tmp_path / "out", "widths_16@3")
     record = tmp_path / "runs.csv"
     record.write_text("run,k0,fine_tuned,meta_trained\nwidths_16,57.3,63.5,61.4\n")
     done = summarize(tmp_path / "out", "--record", record)
@@ -56,7 +60,8 @@ def test_new_runs_join_the_record(tmp_path):
 def test_bad_record_is_refused_untouched(tmp_path, text, error):
     record = tmp_path / "runs.csv"
     record.write_text(text)
-    done = summarize("--record", record)
+    write_run(tmp_path / "out", "widths_16@3")   # a run that would be merged into it
+    done = summarize(tmp_path / "out", "--record", record)
     assert done.returncode == 2
     assert error in done.stderr and "Traceback" not in done.stderr
     assert record.read_text() == text

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from fsad.atomic import atomic_path
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=__doc__.split("\n    python")[0])  # to the usage line
 parser.add_argument("out", type=Path, nargs="?", help="run.sh's OUT_DIR")
 parser.add_argument("--record", type=Path,
                     help="CSV of per-run means (run,k0,fine_tuned,meta_trained) to merge "

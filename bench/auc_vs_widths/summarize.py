@@ -5,7 +5,10 @@ A run folder named MODEL (seed 0), MODEL@SEED or MODEL_seedSEED counts as one se
 Cells are (target, K) pairs; each cell is first averaged over its adaptation draws.
 --record keeps the per-run means of every run so far (bench/auc_vs_widths/runs.csv): the
 runs in OUT_DIR are added to it (replacing rows of the same name), and the tables and the
-plot cover them all, so the figure can be redrawn without rerunning hours of training."""
+plot cover them all, so the figure can be redrawn without rerunning hours of training.
+--compare A B prints B's mean minus A's over their seeds, its standard error and a Welch 95 %
+interval: the gap is resolved when the interval excludes 0, and the models are equal to
+within a margin only when the interval lies inside it."""
 
 import argparse
 import csv
@@ -22,6 +25,9 @@ parser.add_argument("--record", type=Path,
                     help="CSV of per-run means (run,k0,fine_tuned,meta_trained) to merge "
                          "OUT_DIR's runs into and summarise with them")
 parser.add_argument("--plot", type=Path, help="also draw each run's means by model (PNG)")
+parser.add_argument("--compare", nargs=2, action="append", default=[], metavar=("A", "B"),
+                    help="print B minus A (models as named in the tables), fine-tuned and "
+                         "meta-trained, with its standard error and 95 %% interval; repeatable")
 args = parser.parse_args()
 if args.out is None and args.record is None:
     parser.error("give run.sh's OUT_DIR, a --record, or both")
@@ -63,11 +69,6 @@ try:
     means = {name: tuple(map(float, row)) for name, row in record.items()}
 except (TypeError, ValueError) as err:  # a short row reads as None
     parser.error(f"{args.record}: a mean that is not a number ({err})")
-if args.record and found:
-    with atomic_path(args.record) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows([name, *row] for name, row in record.items())
 
 runs = {}  # run folder name -> (model, seed, K = 0, fine-tuned, meta-trained)
 for name in sorted(means):
@@ -75,13 +76,26 @@ for name in sorted(means):
     runs[name] = (re.sub(r"(?:@|_seed)\d+$", "", name), int(seed[1]) if seed else 0,
                   *means[name])
 
+by_model = defaultdict(list)  # model -> [(seed, fine-tuned, meta-trained)], by seed
+for model, seed, _, fine, meta in runs.values():
+    by_model[model].append((seed, fine, meta))
+for rows in by_model.values():
+    rows.sort()
+for a, b in args.compare:  # checked before anything is printed
+    for model in (a, b):
+        if len(by_model.get(model, ())) < 2:
+            parser.error(f"--compare {a} {b}: {model} needs at least two seeds in the runs "
+                         f"(it has {len(by_model.get(model, ()))}); models: {', '.join(by_model)}")
+
+if args.record and found:  # only once every input has been checked
+    with atomic_path(args.record) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows([name, *row] for name, row in record.items())
+
 print("| run | K = 0 | fine-tuned | meta-trained | all adapted |\n|---|---|---|---|---|")
 for name, (_, _, k0, fine, meta) in runs.items():
     print(f"| {name} | {k0:.1f} | {fine:.1f} | {meta:.1f} | {(fine + meta) / 2:.1f} |")
-
-by_model = defaultdict(list)
-for model, seed, _, fine, meta in runs.values():
-    by_model[model].append((seed, fine, meta))
 
 
 def spread(values):
@@ -91,9 +105,27 @@ def spread(values):
 
 print("\n| model | seeds | fine-tuned | meta-trained |\n|---|---|---|---|")
 for model, rows in by_model.items():
-    rows.sort()
     print(f"| {model} | {', '.join(str(s) for s, _, _ in rows)} | "
           f"{spread([f for _, f, _ in rows])} | {spread([m for _, _, m in rows])} |")
+
+
+def welch(a: list[float], b: list[float]) -> str:
+    """mean(b) - mean(a) ± its standard error [Welch 95 % interval] (unequal variances)."""
+    from scipy import stats
+
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    gap, se = statistics.mean(b) - statistics.mean(a), (va + vb) ** 0.5
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = stats.t.ppf(0.975, dof) * se
+    return f"{gap:+.1f} ± {se:.1f} ({abs(gap) / se:.1f} SE) [{gap - half:+.1f}, {gap + half:+.1f}]"
+
+
+if args.compare:
+    print("\n| B minus A | seeds | fine-tuned | meta-trained |\n|---|---|---|---|")
+for a, b in args.compare:
+    fine = welch(*([f for _, f, _ in by_model[m]] for m in (a, b)))
+    meta = welch(*([x for _, _, x in by_model[m]] for m in (a, b)))
+    print(f"| {b} minus {a} | {len(by_model[b])} vs {len(by_model[a])} | {fine} | {meta} |")
 
 if args.plot:
     import matplotlib

@@ -65,3 +65,27 @@ def test_bad_record_is_refused_untouched(tmp_path, text, error):
     assert done.returncode == 2
     assert error in done.stderr and "Traceback" not in done.stderr
     assert record.read_text() == text
+
+
+def test_compare_prints_the_gap_with_its_welch_interval(tmp_path):
+    record = tmp_path / "runs.csv"
+    record.write_text("run,k0,fine_tuned,meta_trained\n"
+                      "a,50,60,70\na@1,50,62,70\na@2,50,64,70\n"
+                      "b,50,64,66\nb@1,50,66,70\nb@2,50,68,74\n")
+    done = summarize("--record", record, "--compare", "a", "b")
+    assert done.returncode == 0, done.stderr
+    # Fine-tuned: gap 4, SE sqrt(4/3 + 4/3) = 1.63, 4 degrees of freedom, t = 2.776.
+    # Meta-trained: the same means, a's seeds agree, b's spread 4: SE 2.31, dof 2, t = 4.303.
+    assert ("| b minus a | 3 vs 3 | +4.0 ± 1.6 (2.4 SE) [-0.5, +8.5] "
+            "| +0.0 ± 2.3 (0.0 SE) [-9.9, +9.9] |") in done.stdout
+
+
+def test_compare_needs_two_seeds_and_writes_nothing(tmp_path):
+    record = tmp_path / "runs.csv"
+    text = "run,k0,fine_tuned,meta_trained\na,50,60,70\na@1,50,62,70\nb,50,64,66\n"
+    record.write_text(text)
+    write_run(tmp_path / "out", "a@2")
+    done = summarize(tmp_path / "out", "--record", record, "--compare", "a", "b")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "b needs at least two seeds in the runs (it has 1)" in done.stderr
+    assert record.read_text() == text and done.stdout == ""

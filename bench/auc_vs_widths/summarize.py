@@ -8,7 +8,9 @@ runs in OUT_DIR are added to it (replacing rows of the same name), and the table
 plot cover them all, so the figure can be redrawn without rerunning hours of training.
 --compare A B prints B's mean minus A's over their seeds, its standard error and a Welch 95 %
 interval: the gap is resolved when the interval excludes 0, and the models are equal to
-within a margin only when the interval lies inside it."""
+within a margin only when the interval lies inside it.
+--exclude RUN leaves a run (say, one whose pre-training diverged) out of the per-model
+statistics and comparisons; the per-run table marks it and the plot draws it as a cross."""
 
 import argparse
 import csv
@@ -28,6 +30,9 @@ parser.add_argument("--plot", type=Path, help="also draw each run's means by mod
 parser.add_argument("--compare", nargs=2, action="append", default=[], metavar=("A", "B"),
                     help="print B minus A (models as named in the tables), fine-tuned and "
                          "meta-trained, with its standard error and 95 %% interval; repeatable")
+parser.add_argument("--exclude", action="append", default=[], metavar="RUN",
+                    help="leave this run out of the per-model statistics and comparisons "
+                         "(it stays in the record, the per-run table and the plot); repeatable")
 args = parser.parse_args()
 if args.out is None and args.record is None:
     parser.error("give run.sh's OUT_DIR, a --record, or both")
@@ -76,15 +81,20 @@ for name in sorted(means):
     runs[name] = (re.sub(r"(?:@|_seed)\d+$", "", name), int(seed[1]) if seed else 0,
                   *means[name])
 
-by_model = defaultdict(list)  # model -> [(seed, fine-tuned, meta-trained)], by seed
-for model, seed, _, fine, meta in runs.values():
-    by_model[model].append((seed, fine, meta))
+unknown = sorted(set(args.exclude) - set(runs))  # checked before anything is printed
+if unknown:
+    parser.error(f"--exclude {' '.join(unknown)}: no such run; runs: {', '.join(runs)}")
+by_model = {}  # model -> [(seed, fine-tuned, meta-trained)] of its included runs, by seed
+excluded = defaultdict(list)  # model -> [(seed, fine-tuned, meta-trained)] left out
+for name, (model, seed, _, fine, meta) in runs.items():
+    by_model.setdefault(model, [])
+    (excluded if name in args.exclude else by_model)[model].append((seed, fine, meta))
 for rows in by_model.values():
     rows.sort()
-for a, b in args.compare:  # checked before anything is printed
+for a, b in args.compare:
     for model in (a, b):
         if len(by_model.get(model, ())) < 2:
-            parser.error(f"--compare {a} {b}: {model} needs at least two seeds in the runs "
+            parser.error(f"--compare {a} {b}: {model} needs at least two seeds in the runs left in "
                          f"(it has {len(by_model.get(model, ()))}); models: {', '.join(by_model)}")
 
 if args.record and found:  # only once every input has been checked
@@ -95,10 +105,13 @@ if args.record and found:  # only once every input has been checked
 
 print("| run | K = 0 | fine-tuned | meta-trained | all adapted |\n|---|---|---|---|---|")
 for name, (_, _, k0, fine, meta) in runs.items():
-    print(f"| {name} | {k0:.1f} | {fine:.1f} | {meta:.1f} | {(fine + meta) / 2:.1f} |")
+    mark = " (excluded)" if name in args.exclude else ""
+    print(f"| {name}{mark} | {k0:.1f} | {fine:.1f} | {meta:.1f} | {(fine + meta) / 2:.1f} |")
 
 
 def spread(values):
+    if not values:
+        return "–"
     mean = statistics.mean(values)
     return f"{mean:.1f} ± {statistics.stdev(values):.1f}" if len(values) > 1 else f"{mean:.1f}"
 
@@ -134,13 +147,20 @@ if args.plot:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(by_model), 3.6))
-    for x, rows in enumerate(by_model.values()):
+    excluded_labelled = False
+    for x, (model, rows) in enumerate(by_model.items()):
         for dx, column, label, marker in ((-0.12, 1, "fine-tuned", "o"),
                                           (0.12, 2, "meta-trained", "s")):
             ys = [r[column] for r in rows]
             ax.scatter([x + dx] * len(ys), ys, marker=marker, alpha=0.7,
                        color=f"C{column - 1}", label=label if x == 0 else None)
-            ax.hlines(statistics.mean(ys), x + dx - 0.08, x + dx + 0.08, color=f"C{column - 1}")
+            if ys:
+                ax.hlines(statistics.mean(ys), x + dx - 0.08, x + dx + 0.08,
+                          color=f"C{column - 1}")
+            left_out = [r[column] for r in excluded[model]]
+            ax.scatter([x + dx] * len(left_out), left_out, marker="x", color="0.5",
+                       label="left out of the means" if left_out and not excluded_labelled else None)
+            excluded_labelled = excluded_labelled or bool(left_out)
     ax.set_xticks(range(len(by_model)), list(by_model), rotation=30, ha="right")
     ax.set_ylabel("mean frame AUC of a run (%)")
     ax.legend(frameon=False)

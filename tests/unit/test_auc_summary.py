@@ -71,9 +71,14 @@ def test_compare_prints_the_gap_with_its_welch_interval(tmp_path):
     record = tmp_path / "runs.csv"
     record.write_text("run,k0,fine_tuned,meta_trained\n"
                       "a,50,60,70\na@1,50,62,70\na@2,50,64,70\n"
-                      "b,50,64,66\nb@1,50,66,70\nb@2,50,68,74\n")
-    done = summarize("--record", record, "--compare", "a", "b")
+                      "b,50,64,66\nb@1,50,66,70\nb@2,50,68,74\nb@3,50,50,50\n")
+    plot = tmp_path / "plot.png"
+    done = summarize("--record", record, "--compare", "a", "b", "--exclude", "b@3",
+                     "--plot", plot)
     assert done.returncode == 0, done.stderr
+    assert "| b@3 (excluded) | 50.0 | 50.0 | 50.0 | 50.0 |" in done.stdout
+    assert "| b | 0, 1, 2 | 66.0 ± 2.0 | 70.0 ± 4.0 |" in done.stdout
+    assert plot.stat().st_size > 0
     # Fine-tuned: gap 4, SE sqrt(4/3 + 4/3) = 1.63, 4 degrees of freedom, t = 2.776.
     # Meta-trained: the same means, a's seeds agree, b's spread 4: SE 2.31, dof 2, t = 4.303.
     assert ("| b minus a | 3 vs 3 | +4.0 ± 1.6 (2.4 SE) [-0.5, +8.5] "
@@ -87,5 +92,13 @@ def test_compare_needs_two_seeds_and_writes_nothing(tmp_path):
     write_run(tmp_path / "out", "a@2")
     done = summarize(tmp_path / "out", "--record", record, "--compare", "a", "b")
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "b needs at least two seeds in the runs (it has 1)" in done.stderr
+    assert "b needs at least two seeds in the runs left in (it has 1)" in done.stderr
     assert record.read_text() == text and done.stdout == ""
+
+
+def test_exclude_names_a_run_that_exists(tmp_path):
+    record = tmp_path / "runs.csv"
+    record.write_text("run,k0,fine_tuned,meta_trained\na,50,60,70\n")
+    done = summarize("--record", record, "--exclude", "a@9")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--exclude a@9: no such run; runs: a" in done.stderr

@@ -14,7 +14,9 @@ Numerical faults: a non-finite loss stops the run with an FsadError naming the s
 losses, after writing ``<out>.nonfinite.json`` (losses, per-layer weight and gradient norms,
 the last finite checkpoint, suggested fixes); a state is never written while any weight or
 optimiser moment is NaN or infinite. ``grad_clip`` (pretrain / meta) caps the global
-gradient norm of the generator and of the discriminator before each Adam step.
+gradient norm of the generator and of the discriminator before each Adam step. A
+discriminator that wins outright (its logged loss far below the 0.25 of a draw) is warned
+about once per run: it has meant a collapsed generator.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ from fsad.losses import frame_loss, lsgan_discriminator, lsgan_generator
 from fsad.models import build, split_output
 
 log = logging.getLogger("fsad")
+
+# The least-squares discriminator loss (Eq. 3) stays near 0.25 while predicted frames pass
+# for real ones; healthy runs logged 0.20-0.26. The diverged pre-trainings measured
+# (docs/benchmarks.md, "Diverged pre-trainings") fell below 0.05 within 100 steps of the
+# jump, with a collapsed generator whose adapted models scored like the unadapted one.
+COLLAPSED_D_LOSS = 0.05
 
 
 def objective(weights: dict):
@@ -78,6 +86,12 @@ class Trainer:
         self.keep_previous = True  # rotate state.pt to state.prev.pt on the next save
         self.adv = cfg["loss"]["adversarial"]
         self.loss_fn = objective(cfg["loss"])
+        self.collapse_warned = False
+
+    @property
+    def section(self) -> str:
+        """The config section holding this run's settings."""
+        return {"pretrained": "pretrain"}.get(self.method, self.method)
 
     def load_weights(self, payload: dict) -> None:
         self.G.load_state_dict(payload["generator"])
@@ -193,6 +207,12 @@ class Trainer:
                 rate = (self.step - s0) / max(time.perf_counter() - t0, 1e-9)
                 log.info("%s step %d/%d %s (%.2f steps/s)", desc, self.step, total,
                          " ".join(f"{k}={v:.4f}" for k, v in stats.items()), rate)
+                if self.adv and not self.collapse_warned:  # without it, d is always 0
+                    warning = collapse_warning(desc, self.step, stats, self.section,
+                                               self.opt_g.param_groups[0]["lr"])
+                    if warning:
+                        log.warning("%s", warning)
+                        self.collapse_warned = True
         bar.close()
 
     def check_finite(self, state: dict, desc: str) -> None:
@@ -204,7 +224,7 @@ class Trainer:
 
     def nonfinite(self, desc: str, what: str, stats: dict, tensors: list[str] = ()) -> None:
         """Stop on a numerical fault: write ``<out>.nonfinite.json`` and raise one line."""
-        section = {"pretrained": "pretrain"}.get(self.method, self.method)
+        section = self.section
         last = (f"{self.last_checkpoint[0]} (step {self.last_checkpoint[1]})"
                 if self.last_checkpoint else "none")
         report = {
@@ -280,6 +300,20 @@ def frame_shape(store: FrameStore) -> dict:
 def file_stamp(*paths: Path) -> list[int]:
     """Size and modification time (ns) of each file."""
     return [n for p in paths for st in [Path(p).stat()] for n in (st.st_size, st.st_mtime_ns)]
+
+
+def collapse_warning(desc: str, step: int, stats: dict, section: str,
+                     lr_g: float) -> str | None:
+    """The warning for a discriminator that wins outright, or None."""
+    d = stats.get("d")
+    if d is None or d >= COLLAPSED_D_LOSS:
+        return None
+    losses = " ".join(f"{k}={v:.4f}" for k, v in stats.items())
+    return (f"{desc} step {step}: the discriminator loss is {d:.4f} ({losses}), far below "
+            f"the 0.25 it stays near while predicted frames pass for real ones: the "
+            f"generator has likely collapsed, and its adapted models would score like the "
+            f"unadapted one. Retrain with a lower {section}.lr_g (now {lr_g:g}; the paper "
+            f"uses 0.0002) or with {section}.grad_clip set; changed settings start afresh")
 
 
 def _finite(value: float) -> bool:

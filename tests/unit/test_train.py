@@ -127,3 +127,24 @@ def test_state_is_not_resumed_once_the_frames_are_rewritten(tiny_store, tmp_path
     assert run_forked(train, log=log) == 0
     assert "its input files have changed" in log.read_text()
     assert "resumed from" not in log.read_text()
+
+
+@pytest.mark.parametrize("adversarial, d, warnings", [
+    (0.05, 0.2499, 0),   # a healthy run's discriminator loss
+    (0.05, 0.0140, 1),   # a diverged run's, logged at every checkpoint: warned once
+    (0.0, 0.0, 0),       # no adversarial term: the discriminator is not trained, d is 0
+])
+def test_a_discriminator_that_wins_outright_is_warned_about_once(
+        tiny_store, tmp_path, caplog, adversarial, d, warnings):
+    from fsad.data.store import FrameStore
+    from fsad.train import Trainer, frame_shape
+
+    cfg = small_cfg(loss={"adversarial": adversarial})
+    tr = Trainer(cfg, "rgan", frame_shape(FrameStore(tiny_store)), tmp_path / "m.pt",
+                 "pretrained", 1e-3, 1e-4, {})
+    caplog.set_level("WARNING", logger="fsad")
+    tr.loop(6, 2, lambda: {"g": 1.5041, "adv": 0.0233, "d": d}, "pretrain")
+    assert caplog.text.count("generator has likely collapsed") == warnings
+    if warnings:
+        assert "pretrain step 2: the discriminator loss is 0.0140" in caplog.text
+        assert "lower pretrain.lr_g (now 0.001" in caplog.text

@@ -128,6 +128,8 @@ def welch(a: list[float], b: list[float]) -> str:
 
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
     gap, se = statistics.mean(b) - statistics.mean(a), (va + vb) ** 0.5
+    if se == 0:  # every seed of both gave the same mean
+        return f"{gap:+.1f} ± 0.0 (no spread between seeds)"
     dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     half = stats.t.ppf(0.975, dof) * se
     return f"{gap:+.1f} ± {se:.1f} ({abs(gap) / se:.1f} SE) [{gap - half:+.1f}, {gap + half:+.1f}]"

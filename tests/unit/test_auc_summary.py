@@ -85,6 +85,16 @@ def test_compare_prints_the_gap_with_its_welch_interval(tmp_path):
             "| +0.0 ± 2.3 (0.0 SE) [-9.9, +9.9] |") in done.stdout
 
 
+def test_compare_without_any_spread_says_so(tmp_path):
+    record = tmp_path / "runs.csv"
+    record.write_text("run,k0,fine_tuned,meta_trained\na,50,60,70\na@1,50,60,70\n"
+                      "b,50,61,70\nb@1,50,61,70\n")
+    done = summarize("--record", record, "--compare", "a", "b")
+    assert done.returncode == 0, done.stderr
+    assert ("| b minus a | 2 vs 2 | +1.0 ± 0.0 (no spread between seeds) "
+            "| +0.0 ± 0.0 (no spread between seeds) |") in done.stdout
+
+
 def test_compare_needs_two_seeds_and_writes_nothing(tmp_path):
     record = tmp_path / "runs.csv"
     text = "run,k0,fine_tuned,meta_trained\na,50,60,70\na@1,50,62,70\nb,50,64,66\n"

@@ -160,9 +160,10 @@ if args.plot:
                 ax.hlines(statistics.mean(ys), x + dx - 0.08, x + dx + 0.08,
                           color=f"C{column - 1}")
             left_out = [r[column] for r in excluded[model]]
+            first = bool(left_out) and not excluded_labelled
             ax.scatter([x + dx] * len(left_out), left_out, marker="x", color="0.5",
-                       label="left out of the means" if left_out and not excluded_labelled else None)
-            excluded_labelled = excluded_labelled or bool(left_out)
+                       label="left out of the means" if first else None)
+            excluded_labelled = excluded_labelled or first
     ax.set_xticks(range(len(by_model)), list(by_model), rotation=30, ha="right")
     ax.set_ylabel("mean frame AUC of a run (%)")
     ax.legend(frameon=False)

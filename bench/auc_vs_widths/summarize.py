@@ -149,7 +149,7 @@ if args.plot:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(by_model), 3.6))
-    excluded_labelled = False
+    first_excluded = next((model for model in by_model if excluded[model]), None)
     for x, (model, rows) in enumerate(by_model.items()):
         for dx, column, label, marker in ((-0.12, 1, "fine-tuned", "o"),
                                           (0.12, 2, "meta-trained", "s")):
@@ -160,10 +160,9 @@ if args.plot:
                 ax.hlines(statistics.mean(ys), x + dx - 0.08, x + dx + 0.08,
                           color=f"C{column - 1}")
             left_out = [r[column] for r in excluded[model]]
-            first = bool(left_out) and not excluded_labelled
             ax.scatter([x + dx] * len(left_out), left_out, marker="x", color="0.5",
-                       label="left out of the means" if first else None)
-            excluded_labelled = excluded_labelled or first
+                       label="left out of the means"
+                       if model == first_excluded and column == 1 else None)
     ax.set_xticks(range(len(by_model)), list(by_model), rotation=30, ha="right")
     ax.set_ylabel("mean frame AUC of a run (%)")
     ax.legend(frameon=False)

@@ -206,7 +206,7 @@ class Trainer:
                 self.save_state(desc)
                 rate = (self.step - s0) / max(time.perf_counter() - t0, 1e-9)
                 log.info("%s step %d/%d %s (%.2f steps/s)", desc, self.step, total,
-                         " ".join(f"{k}={v:.4f}" for k, v in stats.items()), rate)
+                         _losses(stats), rate)
                 if self.adv and not self.collapse_warned:  # without it, d is always 0
                     warning = collapse_warning(desc, self.step, stats, self.section,
                                                self.opt_g.param_groups[0]["lr"])
@@ -308,12 +308,16 @@ def collapse_warning(desc: str, step: int, stats: dict, section: str,
     d = stats.get("d")
     if d is None or d >= COLLAPSED_D_LOSS:
         return None
-    losses = " ".join(f"{k}={v:.4f}" for k, v in stats.items())
-    return (f"{desc} step {step}: the discriminator loss is {d:.4f} ({losses}), far below "
-            f"the 0.25 it stays near while predicted frames pass for real ones: the "
+    return (f"{desc} step {step}: the discriminator loss is {d:.4f} ({_losses(stats)}), far "
+            f"below the 0.25 it stays near while predicted frames pass for real ones: the "
             f"generator has likely collapsed, and its adapted models would score like the "
             f"unadapted one. Retrain with a lower {section}.lr_g (now {lr_g:g}; the paper "
             f"uses 0.0002) or with {section}.grad_clip set; changed settings start afresh")
+
+
+def _losses(stats: dict) -> str:
+    """A step's losses as the training log shows them: ``g=0.0712 adv=0.0061 d=0.2501``."""
+    return " ".join(f"{k}={v:.4f}" for k, v in stats.items())
 
 
 def _finite(value: float) -> bool:

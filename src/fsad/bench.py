@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from fsad import meta
+from fsad.device import autocast
 from fsad.models import split_output
 from fsad.train import Trainer, meta_iteration, pretrain_step
 
@@ -200,8 +201,8 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
         n = sum(len(x) for x, _ in clips)
         tr.G.eval()
 
-        def forward() -> None:
-            with torch.no_grad():
+        def forward() -> None:  # the same precision as scoring (bf16 on CUDA)
+            with torch.no_grad(), autocast(tr.device):
                 for x, _ in clips:
                     tr.G(x)
 

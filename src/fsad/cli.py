@@ -286,23 +286,31 @@ def datasets_check(adapter, root, as_json) -> None:
               help="K of the meta-iteration benchmark (repeatable; default: meta.shots, or "
                    "the evaluated K when matched).")
 @click.option("--repeats", type=click.IntRange(1), default=3, show_default=True)
-@click.option("--suite", type=click.Choice(["ratios", "scaling", "memory", "peer"]),
+@click.option("--suite", type=click.Choice(["ratios", "scaling", "memory", "peer",
+                                           "throughput"]),
               default="ratios", show_default=True,
               help="ratios: the side-by-side ratios; scaling: cost against K, tasks, image "
                    "size and video length; memory: peak memory of one meta-iteration at "
                    "--size with K = --shots (default 10), first order, second order and "
                    "second order with recomputed inner steps; peer: the "
-                   "settings at which the authors' code was measured (issue #6).")
+                   "settings at which the authors' code was measured (issue #6); "
+                   "throughput: at --size on the device's fast path, samples/s, TFLOP/s "
+                   "against the peak, peak GPU memory, and the config's grid projected.")
 @click.option("--size", type=click.IntRange(16), default=256, show_default=True,
-              help="Image size of the memory suite.")
+              help="Image size of the memory and throughput suites.")
+@click.option("--compile", "compile_g", is_flag=True,
+              help="throughput: also time the training step with torch.compile.")
+@click.option("--peak-tflops", type=click.FloatRange(min=0, min_open=True),
+              help="throughput: the device's peak, for the fraction achieved (default on "
+                   "CUDA: 790, an H200's bf16 dense rate on matrix products).")
 @click.option("--memory-limit-gb", type=click.FloatRange(min=0.5), default=None,
               help="Cap the memory suite's child processes (address space, CPU).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @CONFIG_OPT
 @PARAMS_OPT
 @THREADS_OPT
-def bench(backbone, shots_list, repeats, suite, size, memory_limit_gb, as_json, config_file,
-          params_json, threads) -> None:
+def bench(backbone, shots_list, repeats, suite, size, compile_g, peak_tflops, memory_limit_gb,
+          as_json, config_file, params_json, threads) -> None:
     """Measure fsad's speed side by side: ratios against the limits that bound them
     (default), how the cost scales, peak memory, and the authors' code's settings."""
     import json
@@ -311,6 +319,10 @@ def bench(backbone, shots_list, repeats, suite, size, memory_limit_gb, as_json, 
 
     cfg = _cfg(config_file, params_json)
     _threads(threads)
+    if suite == "throughput":
+        _bench_throughput(cfg, backbone, shots_list, repeats, size, compile_g, peak_tflops,
+                          as_json)
+        return
     if suite != "ratios":
         _bench_suite(suite, cfg, backbone, shots_list, repeats, size, memory_limit_gb,
                      as_json, threads)
@@ -345,6 +357,42 @@ def bench(backbone, shots_list, repeats, suite, size, memory_limit_gb, as_json, 
                    f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}; one task per "
                    f"pass {r['one_task_per_pass_s']:.3f} s -> batching x"
                    f"{r['batching_speedup']:.2f}")
+
+
+def _bench_throughput(cfg, backbone, shots_list, repeats, size, compile_g, peak_tflops,
+                      as_json) -> None:
+    import json
+
+    from fsad import scaling, throughput
+
+    result = throughput.throughput(scaling.at(cfg, size=size), backbone, list(shots_list),
+                                   repeats, peak_tflops, compile_g)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{result['device']} (torch {result['torch']}), {backbone} at "
+               f"{size}x{size}, widths {result['widths']}")
+    for r in result["rows"]:
+        label = r["what"] + (f" ({r['path']})" if "path" in r else "") + (
+            f" K={r['shots']}" if "shots" in r else "")
+        memory = f", peak {r['peak_gb']:.1f} GB" if "peak_gb" in r else ""
+        memory += (f", x{r['speedup_vs_fp32']:.2f} over fp32"
+                   if "speedup_vs_fp32" in r else "")
+        share = (f" = {100 * r['peak_fraction']:.1f} % of {result['peak_tflops']:.0f}"
+                 if r["peak_fraction"] is not None else "")
+        click.echo(f"{label}: {r['seconds']:.4g} s, {r['samples_per_s']:.1f} windows/s, "
+                   f"{r['tflops']:.2f} TFLOP/s{share}{memory}")
+    p = result["projection"]
+    if p is None:
+        click.echo("grid projection: needs every evaluated K (leave out --shots)")
+        return
+    click.echo(f"grid projection, one job after another: pre-training {p['pretrain_s'] / 3600:.2f}"
+               f" h, meta-training {p['meta_s'] / 3600:.2f} h, {p['score_jobs']} scoring "
+               f"jobs {p['score_s'] / 3600:.2f} h -> {p['total_h']:.2f} h"
+               + (f" (test frames estimated: {', '.join(p['estimated_frames'])})"
+                  if p["estimated_frames"] else "")
+               + (f" (not scored, test frames unknown: {', '.join(p['unscored'])})"
+                  if p["unscored"] else ""))
 
 
 def _bench_suite(suite, cfg, backbone, shots_list, repeats, size, limit_gb, as_json,

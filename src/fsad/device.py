@@ -104,19 +104,37 @@ def _bilinear_matrix(out: int, inp: int, device: torch.device) -> torch.Tensor:
     return m.float().to(device)
 
 
-def _fast(device: torch.device) -> bool:
+_forced: bool | None = None  # set by fast_path(): benchmarks compare both paths
+
+
+@contextlib.contextmanager
+def fast_path(on: bool):
+    """Force the fast path on or off within the block, whatever the device (``fsad bench``
+    times fp32 against bf16 + channels_last on one GPU)."""
+    global _forced
+    before, _forced = _forced, on
+    try:
+        yield
+    finally:
+        _forced = before
+
+
+def fast(device: torch.device) -> bool:
+    """Whether work on ``device`` takes the fast path (bf16 autocast, channels_last)."""
+    if _forced is not None:
+        return _forced
     return device.type == "cuda" or (device.type == "cpu" and _cpu_bf16)
 
 
 def autocast(device: torch.device):
     """bf16 autocast on CUDA (and on the CPU with ``cpu_bf16``); else exact fp32."""
-    if _fast(device):
+    if fast(device):
         return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
 def prepare(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     module = module.to(device)
-    if _fast(device):
+    if fast(device):
         module = module.to(memory_format=torch.channels_last)
     return module

@@ -24,3 +24,15 @@ def test_training_and_meta_steps_on_cuda(backbone):
     batch = [(*random_windows(cfg, 2, gen), *random_windows(cfg, 2, gen)) for _ in range(2)]
     stats = meta_iteration(tr, batch, cfg["inner"], first_order=True)
     assert stats["query"] == stats["query"]
+
+
+def test_throughput_suite_on_cuda_reports_memory_and_the_share_of_the_peak():
+    from fsad import throughput
+
+    cfg = cfgmod.load(overrides={"device": "cuda", "frames": {"height": 32, "width": 32}})
+    result = throughput.throughput(cfg, shots=[1], repeats=1)
+    assert result["peak_tflops"] == throughput.H200_BF16_TFLOPS
+    rows = result["rows"]
+    assert [r["pipeline"] for r in rows[:2]] == [False, True]  # CUDA runs the fast path
+    for r in rows[:-1]:  # scoring is timed through fsad.scaling, without the allocator's peak
+        assert r["peak_gb"] > 0 and 0 < r["peak_fraction"] < 1

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Issue #6, item 6: r-GAN at the paper's widths and 256x256 on a lent GPU, in one device
+# call. The GPU image has PyTorch and every fsad dependency but jsonschema; fetch that as
+# wheels here, once (into .whl/, which git ignores):
+#   bash bench/gpu.sh fetch
+# then, through the device tool, from the repository root (a few minutes on an H200):
+#   run(command="bash bench/gpu.sh", carry=[".whl"], timeout_s=420)
+# It writes to $OUT (or ./gpu_out): the GPU tests' log, `fsad bench --suite throughput`
+# (fp32 / bf16 + channels_last / + torch.compile, every K, TFLOP/s against 790, the
+# paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
+# first and second order), each as .json and as text. CONFIG and SIZE override the
+# defaults (a CPU dry run: CONFIG=config/smoke.yaml SIZE=32 PYTHON=.venv/bin/python).
+set -uo pipefail
+PYTHON=${PYTHON:-python3}
+if [[ ${1:-} == fetch ]]; then
+  rm -rf .whl
+  exec "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+    --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 -d .whl jsonschema==4.26.0 \
+    jsonschema-specifications==2025.9.1 referencing==0.37.0 rpds-py==2026.9.1
+fi
+out=${OUT:-gpu_out}
+config=${CONFIG:-config/paper.yaml}
+size=${SIZE:-256}
+mkdir -p "$out"
+if ! "$PYTHON" -c 'import jsonschema' 2>/dev/null; then
+  "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || { echo "no wheels: run 'bash bench/gpu.sh fetch' first"; exit 2; }
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH=$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
+status=0
+step() {  # step NAME TIMEOUT_S COMMAND...: output to $out/NAME, a failure noted, not fatal
+  local name=$1 limit=$2; shift 2
+  echo "== $name: $*"
+  local t0=$SECONDS
+  timeout "$limit" "$@" > "$out/$name" 2> "$out/$name.err" || { echo "   failed ($?)"; status=1; }
+  echo "   $((SECONDS - t0)) s"
+}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$out/gpu.txt"
+"$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
+step gpu_tests.log 150 "$PYTHON" -m pytest -q -p no:cacheprovider tests/unit/test_gpu.py \
+  tests/unit/test_device.py tests/unit/test_throughput.py -k "not gpu_script"  # not itself
+bench=("$PYTHON" -m fsad.cli bench --config "$config" --size "$size")
+step throughput.json 300 "${bench[@]}" --suite throughput --compile --repeats 3 --json
+step memory.json 150 "${bench[@]}" --suite memory --shots 10 --json
+# the text form of both, from the JSON (no second measurement)
+"$PYTHON" - "$out" <<'EOF'
+import json, sys
+out = sys.argv[1]
+for name in ("throughput.json", "memory.json"):
+    try:
+        result = json.load(open(f"{out}/{name}"))
+    except (OSError, ValueError) as e:
+        print(f"{name}: {e}")
+        continue
+    for r in result["rows"]:
+        print("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                        for k, v in r.items()))
+    if result.get("projection"):
+        print("projection:", json.dumps(result["projection"]))
+EOF
+tail -3 "$out/gpu_tests.log"
+exit $status

@@ -1,0 +1,242 @@
+"""Throughput at full size on the device's fast path, as a fraction of the hardware's peak,
+and the wall time of a whole grid projected from it (`fsad bench --suite throughput`).
+
+On CUDA fsad always trains in bf16 autocast with channels_last weights (device.py); on the
+CPU only with ``cpu_bf16``. On one device, in one process, this times:
+
+* ``train``: one pre-training step (generator and discriminator, the config's batch size),
+  in fp32 and on the fast path, and with ``compile`` the fast path with the generator
+  compiled by ``torch.compile``;
+* ``meta``: one meta-iteration at each K of a meta-trained model (the config's tasks, inner
+  steps and order), as the pipeline runs it (on CUDA: the fast path). ``torch.compile``
+  does not reach it: torch.func's transforms (the inner loop's ``grad``,
+  ``functional_call``) run the module eagerly, so it is not timed compiled;
+* ``adapt``: one K-shot adaptation (the config's ``inner`` rule) at each evaluated K;
+* ``score``: scoring's batched forward pass with Eq. 2 per frame, in frames.
+
+Each row gives seconds, samples (windows) per second, the FLOPs of one call as
+``FlopCounterMode`` counts them (convolutions and matrix products, 2 per multiply-add),
+the achieved TFLOP/s and its fraction of ``peak_tflops``, and on CUDA the allocator's peak
+memory during the call. :func:`project` multiplies the rows by the work of the config's
+grid (its sources, targets, K, seeds, steps and iterations) for one device running the jobs
+one after another.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import torch
+
+from fsad import device as devmod
+from fsad import meta
+from fsad.bench import bench_trainer, median_time, random_windows, task_batch
+from fsad.scaling import scoring_time
+from fsad.train import meta_iteration, objective, pretrain_step
+
+# An H200's bf16 dense rate, measured on 8192^3 matrix products (issue #6; the device
+# notes measured 769 to 798 TFLOP/s). The default fraction's denominator on CUDA.
+H200_BF16_TFLOPS = 790.0
+
+# Test frames of the paper's targets as released (../shared/reference/datasets.md).
+# UR Fall's is an estimate: its 2,995 labelled fall frames plus adl-31..40, taken as a
+# quarter of adls.csv's 8,549 rows (the per-sequence counts are not in the reference).
+TEST_FRAMES = {"ped1": 7200, "ped2": 2010, "avenue": 15324, "urfall": 2995 + 8549 // 4,
+               "shanghaitech": 40791}
+ESTIMATED = {"urfall"}
+
+
+def adapted_shots(cfg: dict) -> list[int]:
+    """The K > 0 the config evaluates (one adaptation per scoring job)."""
+    return [k for k in cfg["evaluate"]["shots"] if k > 0]
+
+
+def meta_shots(cfg: dict) -> list[int]:
+    """The K of the meta-trained models: one per evaluated K when matched, else one."""
+    k = cfg["meta"]["shots"]
+    return adapted_shots(cfg) if k == "matched" else [int(k)]
+
+
+def test_frames(cfg: dict, target: str, known: dict) -> int | None:
+    """Test frames of ``target``: counted from the synth settings for a generated dataset,
+    else looked up in ``known`` by target or dataset name (None: unknown)."""
+    dataset = cfg["targets"][target].get("dataset", target)
+    if cfg["datasets"][dataset]["adapter"] == "synthetic":
+        scenes = cfg["targets"][target].get("scenes") or range(cfg["synth"]["scenes"])
+        return len(scenes) * cfg["synth"]["test_videos"] * cfg["synth"]["frames"]
+    return known.get(target, known.get(dataset))
+
+
+def measure(fn, repeats: int, dev: torch.device, warmup: int = 1) -> dict:
+    """Median seconds of ``fn`` and, on CUDA, the allocator's peak during it (GB)."""
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    seconds = median_time(fn, repeats, warmup)  # every fn ends in a host read (.item())
+    out = {"seconds": seconds}
+    if cuda:
+        out["peak_gb"] = torch.cuda.max_memory_allocated() / 2**30
+    return out
+
+
+def count_flops(fn) -> int:
+    """FLOPs of one call of ``fn`` (eager), as FlopCounterMode counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def row(what: str, samples: int, flops: int, timing: dict, peak_tflops: float | None,
+        **extra) -> dict:
+    tflops = flops / timing["seconds"] / 1e12
+    return {"what": what, **extra, "samples": samples, **timing,
+            "samples_per_s": samples / timing["seconds"], "tflop_per_call": flops / 1e12,
+            "tflops": tflops, "peak_fraction": tflops / peak_tflops if peak_tflops else None}
+
+
+def _fresh() -> None:
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def train_rows(cfg: dict, backbone: str, repeats: int, peak: float | None,
+               compile_g: bool, pipeline_fast: bool) -> list[dict]:
+    """fp32, the fast path and (``compile_g``) the fast path compiled; ``pipeline`` marks
+    the one the pipeline runs on this device (``pipeline_fast``)."""
+    bs = cfg["pretrain"]["batch_size"]
+    variants = [("fp32", False, False), ("bf16 + channels_last", True, False)]
+    variants += [("bf16 + channels_last + torch.compile", True, True)] if compile_g else []
+    rows = []
+    for label, fast, compiled in variants:
+        flops, timing = _train_step(cfg, backbone, repeats, fast, compiled)
+        rows.append(row("pre-training step", bs, flops, timing, peak, path=label,
+                        pipeline=fast == pipeline_fast and not compiled, batch_size=bs))
+    for r in rows[1:]:  # measured in one process, one after the other
+        r["speedup_vs_fp32"] = rows[0]["seconds"] / r["seconds"]
+    return rows
+
+
+def _train_step(cfg: dict, backbone: str, repeats: int, fast: bool, compiled: bool):
+    _fresh()
+    x, y = random_windows(cfg, cfg["pretrain"]["batch_size"], torch.Generator().manual_seed(0))
+    with devmod.fast_path(fast):
+        tr = bench_trainer(cfg, backbone)
+        flops = count_flops(lambda: pretrain_step(tr, x, y))  # eager: before compiling
+        if compiled:
+            tr.G.compile()
+        # compilation happens in the warm-up calls, not in the timed ones
+        timing = measure(lambda: pretrain_step(tr, x, y), repeats, tr.device,
+                         warmup=3 if compiled else 1)
+    return flops, timing
+
+
+def meta_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None) -> dict:
+    m, inner = cfg["meta"], cfg["inner"]
+    _fresh()
+    tr = bench_trainer(cfg, backbone)
+    batch = task_batch(cfg, k)
+
+    def step() -> dict:
+        return meta_iteration(tr, batch, inner, m["first_order"], m["tasks_per_pass"],
+                              m["recompute_inner"])
+
+    per_step = min(inner.get("windows_per_step") or k, k)
+    windows = m["tasks"] * (inner["steps"] * per_step + k)  # support passes + query
+    return row("meta-iteration", windows, count_flops(step), measure(step, repeats, tr.device),
+               peak, shots=k, tasks=m["tasks"], inner_steps=inner["steps"],
+               first_order=m["first_order"])
+
+
+def adapt_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None) -> dict:
+    inner, loss = cfg["inner"], objective(cfg["loss"])
+    _fresh()
+    tr = bench_trainer(cfg, backbone)
+    x, y = (a.to(tr.device) for a in random_windows(cfg, k, torch.Generator().manual_seed(k)))
+
+    def adapt() -> float:
+        with devmod.autocast(tr.device):
+            meta.adapt(tr.G, x, y, loss, **inner)
+        return next(tr.G.parameters()).sum().item()  # the host read that ends the call
+
+    per_step = min(inner.get("windows_per_step") or k, k)
+    return row("adaptation", inner["steps"] * per_step, count_flops(adapt),
+               measure(adapt, repeats, tr.device), peak, shots=k, inner_steps=inner["steps"])
+
+
+def score_row(cfg: dict, backbone: str, repeats: int, peak: float | None) -> dict:
+    t, bs = cfg["model"]["t"], cfg["evaluate"]["batch_size"]
+    frames = 4 * bs  # four full batches scored
+    _fresh()
+    flops = _score_flops(cfg, backbone, frames)
+    timing = {"seconds": scoring_time(cfg, frames + t, backbone, repeats)}
+    return row("scoring", frames, flops, timing, peak, batch_size=bs)
+
+
+def _score_flops(cfg: dict, backbone: str, frames: int) -> int:
+    tr = bench_trainer(cfg, backbone)
+    x, _ = random_windows(cfg, cfg["evaluate"]["batch_size"], torch.Generator().manual_seed(0))
+    x = x.to(tr.device)
+    tr.G.eval()
+    with torch.no_grad(), devmod.autocast(tr.device):
+        per_batch = count_flops(lambda: tr.G(x))
+    return per_batch * frames // len(x)
+
+
+def throughput(cfg: dict, backbone: str = "rgan", shots: list[int] | None = None,
+               repeats: int = 2, peak_tflops: float | None = None,
+               compile_g: bool = False) -> dict:
+    """Every row of the suite at the config's frame size, and the grid's projection."""
+    dev = devmod.pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
+    if peak_tflops is None and dev.type == "cuda":
+        peak_tflops = H200_BF16_TFLOPS
+    k_meta, k_adapt = (shots, shots) if shots else (meta_shots(cfg), adapted_shots(cfg))
+    f = cfg["frames"]
+    result = {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+              "torch": torch.__version__, "size": [f["height"], f["width"], f["channels"]],
+              "widths": cfg["model"]["widths"], "backbone": backbone,
+              "peak_tflops": peak_tflops,
+              "rows": (train_rows(cfg, backbone, repeats, peak_tflops, compile_g,
+                                 devmod.fast(dev))
+                       + [meta_row(cfg, k, backbone, repeats, peak_tflops) for k in k_meta]
+                       + [adapt_row(cfg, k, backbone, repeats, peak_tflops) for k in k_adapt]
+                       + [score_row(cfg, backbone, repeats, peak_tflops)])}
+    covered = set(meta_shots(cfg)) <= set(k_meta) and set(adapted_shots(cfg)) <= set(k_adapt)
+    result["projection"] = project(cfg, result["rows"]) if covered else None
+    return result
+
+
+def project(cfg: dict, rows: list[dict], known: dict | None = None) -> dict:
+    """Seconds the config's grid would take on this device, one job after another, from
+    the rows of what the pipeline runs (``pipeline``; not the compiled one): pre-training and
+    the meta-training of every K per source and backbone, then per (source, target,
+    backbone) every scoring job of the evaluation (K = 0 once; each K > 0 once per method
+    and seed, each with one adaptation). Frame extraction (CPU work) is not included;
+    a target whose test frame count is unknown is listed under ``unscored``."""
+    known = TEST_FRAMES if known is None else known
+    by = {(r["what"], r.get("shots")): r["seconds"] for r in rows if r.get("pipeline", True)}
+    frame_s = next(r["seconds"] / r["samples"] for r in rows if r["what"] == "scoring")
+    models = len(cfg["sources"]) * len(cfg["backbones"])
+    ev = cfg["evaluate"]
+    pretrain_s = models * cfg["pretrain"]["steps"] * by[("pre-training step", None)]
+    meta_s = models * sum(cfg["meta"]["iterations"] * by[("meta-iteration", k)]
+                          for k in meta_shots(cfg)) if "meta" in ev["methods"] else 0.0
+    score_s, unscored, jobs = 0.0, [], 0
+    for target in cfg["targets"]:
+        frames = test_frames(cfg, target, known)
+        if frames is None:
+            unscored.append(target)
+            continue
+        for k in ev["shots"]:
+            runs = (("pretrained" in ev["methods"]) if k == 0
+                    else len(ev["methods"]) * ev["seeds"])
+            adapt_s = by[("adaptation", k)] if k else 0.0
+            score_s += models * runs * (adapt_s + frames * frame_s)
+            jobs += models * runs
+    return {"pretrain_s": pretrain_s, "meta_s": meta_s, "score_s": score_s,
+            "score_jobs": jobs, "total_s": pretrain_s + meta_s + score_s,
+            "total_h": (pretrain_s + meta_s + score_s) / 3600, "unscored": unscored,
+            "estimated_frames": sorted(ESTIMATED & set(cfg["targets"]))}

@@ -5,7 +5,8 @@
 # memory suite at 256x256 with the paper's widths (--memory) about an hour and 16 GB.
 # Two more, on their own: python bench/extract_real.py frames ../shared/data/ped2 (real
 # video), python bench/cpu_bf16.py (fp32 against bf16 at the paper's widths) and
-# bash bench/auc_vs_widths/run.sh OUT (AUC of three generators, ~1.5 hours).
+# bash bench/auc_vs_widths/run.sh OUT (AUC of three generators, ~1.5 hours). On a lent GPU:
+# bash bench/gpu.sh (throughput at 256x256, TFLOP/s, GPU memory, the paper grid projected).
 set -euo pipefail
 out=${1:?usage: bench/performance.sh OUT_DIR [--memory]}
 mkdir -p "$out"

@@ -365,23 +365,19 @@ def _bench_throughput(cfg, backbone, shots_list, repeats, size, compile_g, peak_
 
     from fsad import scaling, throughput
 
+    def progress(r: dict) -> None:
+        click.echo(f"measured {throughput.describe(r)}", err=True)
+
     result = throughput.throughput(scaling.at(cfg, size=size), backbone, list(shots_list),
-                                   repeats, peak_tflops, compile_g)
+                                   repeats, peak_tflops, compile_g, progress)
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
+    peak = f", peak {result['peak_tflops']:g} TFLOP/s" if result["peak_tflops"] else ""
     click.echo(f"{result['device']} (torch {result['torch']}), {backbone} at "
-               f"{size}x{size}, widths {result['widths']}")
+               f"{size}x{size}, widths {result['widths']}{peak}")
     for r in result["rows"]:
-        label = r["what"] + (f" ({r['path']})" if "path" in r else "") + (
-            f" K={r['shots']}" if "shots" in r else "")
-        memory = f", peak {r['peak_gb']:.1f} GB" if "peak_gb" in r else ""
-        memory += (f", x{r['speedup_vs_fp32']:.2f} over fp32"
-                   if "speedup_vs_fp32" in r else "")
-        share = (f" = {100 * r['peak_fraction']:.1f} % of {result['peak_tflops']:.0f}"
-                 if r["peak_fraction"] is not None else "")
-        click.echo(f"{label}: {r['seconds']:.4g} s, {r['samples_per_s']:.1f} windows/s, "
-                   f"{r['tflops']:.2f} TFLOP/s{share}{memory}")
+        click.echo(throughput.describe(r))
     p = result["projection"]
     if p is None:
         click.echo("grid projection: needs every evaluated K (leave out --shots)")

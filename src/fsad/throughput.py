@@ -9,8 +9,9 @@ CPU only with ``cpu_bf16``. On one device, in one process, this times:
   compiled by ``torch.compile``;
 * ``meta``: one meta-iteration at each K of a meta-trained model (the config's tasks, inner
   steps and order), as the pipeline runs it (on CUDA: the fast path). ``torch.compile``
-  does not reach it: torch.func's transforms (the inner loop's ``grad``,
-  ``functional_call``) run the module eagerly, so it is not timed compiled;
+  does not reach it (Dynamo does not trace a compiled module under the inner loop's
+  ``torch.func.grad`` called from eager code, PyTorch issue #128711; it runs eagerly), so
+  it is not timed compiled;
 * ``adapt``: one K-shot adaptation (the config's ``inner`` rule) at each evaluated K;
 * ``score``: scoring's batched forward pass with Eq. 2 per frame, in frames.
 
@@ -25,6 +26,8 @@ one after another.
 from __future__ import annotations
 
 import gc
+import itertools
+from collections.abc import Callable
 
 import torch
 
@@ -67,8 +70,9 @@ def test_frames(cfg: dict, target: str, known: dict) -> int | None:
     return known.get(target, known.get(dataset))
 
 
-def measure(fn, repeats: int, dev: torch.device, warmup: int = 1) -> dict:
-    """Median seconds of ``fn`` and, on CUDA, the allocator's peak during it (GB)."""
+def measure(fn, repeats: int, dev: torch.device, warmup: int = 0) -> dict:
+    """Median seconds of ``fn`` and, on CUDA, the allocator's peak during it (GB). The
+    callers have run ``fn`` once already (counting its FLOPs), so no warm-up by default."""
     cuda = dev.type == "cuda"
     if cuda:
         torch.cuda.synchronize()
@@ -104,20 +108,18 @@ def _fresh() -> None:
 
 
 def train_rows(cfg: dict, backbone: str, repeats: int, peak: float | None,
-               compile_g: bool, pipeline_fast: bool) -> list[dict]:
-    """fp32, the fast path and (``compile_g``) the fast path compiled; ``pipeline`` marks
-    the one the pipeline runs on this device (``pipeline_fast``)."""
+               pipeline_fast: bool, variants=("fp32", "fast")):
+    """Pre-training step rows, one per variant (``fp32``, ``fast``: bf16 + channels_last,
+    ``compiled``: the fast path under torch.compile), as they are measured; ``pipeline``
+    marks the one the pipeline runs on this device (``pipeline_fast``)."""
     bs = cfg["pretrain"]["batch_size"]
-    variants = [("fp32", False, False), ("bf16 + channels_last", True, False)]
-    variants += [("bf16 + channels_last + torch.compile", True, True)] if compile_g else []
-    rows = []
-    for label, fast, compiled in variants:
+    labels = {"fp32": "fp32", "fast": "bf16 + channels_last",
+              "compiled": "bf16 + channels_last + torch.compile"}
+    for variant in variants:
+        fast, compiled = variant != "fp32", variant == "compiled"
         flops, timing = _train_step(cfg, backbone, repeats, fast, compiled)
-        rows.append(row("pre-training step", bs, flops, timing, peak, path=label,
-                        pipeline=fast == pipeline_fast and not compiled, batch_size=bs))
-    for r in rows[1:]:  # measured in one process, one after the other
-        r["speedup_vs_fp32"] = rows[0]["seconds"] / r["seconds"]
-    return rows
+        yield row("pre-training step", bs, flops, timing, peak, path=labels[variant],
+                  pipeline=fast == pipeline_fast and not compiled, batch_size=bs)
 
 
 def _train_step(cfg: dict, backbone: str, repeats: int, fast: bool, compiled: bool):
@@ -130,7 +132,7 @@ def _train_step(cfg: dict, backbone: str, repeats: int, fast: bool, compiled: bo
             tr.G.compile()
         # compilation happens in the warm-up calls, not in the timed ones
         timing = measure(lambda: pretrain_step(tr, x, y), repeats, tr.device,
-                         warmup=3 if compiled else 1)
+                         warmup=3 if compiled else 0)
     return flops, timing
 
 
@@ -187,26 +189,49 @@ def _score_flops(cfg: dict, backbone: str, frames: int) -> int:
 
 
 def throughput(cfg: dict, backbone: str = "rgan", shots: list[int] | None = None,
-               repeats: int = 2, peak_tflops: float | None = None,
-               compile_g: bool = False) -> dict:
-    """Every row of the suite at the config's frame size, and the grid's projection."""
+               repeats: int = 2, peak_tflops: float | None = None, compile_g: bool = False,
+               on_row: Callable[[dict], None] | None = None) -> dict:
+    """Every row of the suite at the config's frame size, and the grid's projection.
+    ``on_row`` sees each row as soon as it is measured (progress, and what is left if a
+    later one never ends); the compiled step, the riskiest, comes last."""
     dev = devmod.pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
     if peak_tflops is None and dev.type == "cuda":
         peak_tflops = H200_BF16_TFLOPS
     k_meta, k_adapt = (shots, shots) if shots else (meta_shots(cfg), adapted_shots(cfg))
+    pipeline_fast = devmod.fast(dev)
+    measured = itertools.chain(
+        train_rows(cfg, backbone, repeats, peak_tflops, pipeline_fast),
+        (meta_row(cfg, k, backbone, repeats, peak_tflops) for k in k_meta),
+        (adapt_row(cfg, k, backbone, repeats, peak_tflops) for k in k_adapt),
+        (score_row(cfg, backbone, repeats, peak_tflops) for _ in [0]),
+        train_rows(cfg, backbone, repeats, peak_tflops, pipeline_fast,
+                   ("compiled",) if compile_g else ()))
+    rows = []
+    for r in measured:
+        if r.get("path", "fp32") != "fp32":  # fp32 is the first row, measured in this process
+            r["speedup_vs_fp32"] = rows[0]["seconds"] / r["seconds"]
+        rows.append(r)
+        if on_row:
+            on_row(r)
     f = cfg["frames"]
-    result = {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
-              "torch": torch.__version__, "size": [f["height"], f["width"], f["channels"]],
-              "widths": cfg["model"]["widths"], "backbone": backbone,
-              "peak_tflops": peak_tflops,
-              "rows": (train_rows(cfg, backbone, repeats, peak_tflops, compile_g,
-                                 devmod.fast(dev))
-                       + [meta_row(cfg, k, backbone, repeats, peak_tflops) for k in k_meta]
-                       + [adapt_row(cfg, k, backbone, repeats, peak_tflops) for k in k_adapt]
-                       + [score_row(cfg, backbone, repeats, peak_tflops)])}
     covered = set(meta_shots(cfg)) <= set(k_meta) and set(adapted_shots(cfg)) <= set(k_adapt)
-    result["projection"] = project(cfg, result["rows"]) if covered else None
-    return result
+    return {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+            "torch": torch.__version__, "size": [f["height"], f["width"], f["channels"]],
+            "widths": cfg["model"]["widths"], "backbone": backbone,
+            "peak_tflops": peak_tflops, "rows": rows,
+            "projection": project(cfg, rows) if covered else None}
+
+
+def describe(r: dict) -> str:
+    """One row as a line of text."""
+    label = r["what"] + (f" ({r['path']})" if "path" in r else "") + (
+        f" K={r['shots']}" if "shots" in r else "")
+    share = (f" = {100 * r['peak_fraction']:.1f} % of the peak"
+             if r["peak_fraction"] is not None else "")
+    memory = f", peak {r['peak_gb']:.1f} GB" if "peak_gb" in r else ""
+    faster = f", x{r['speedup_vs_fp32']:.2f} over fp32" if "speedup_vs_fp32" in r else ""
+    return (f"{label}: {r['seconds']:.4g} s, {r['samples_per_s']:.1f} windows/s, "
+            f"{r['tflops']:.2f} TFLOP/s{share}{memory}{faster}")
 
 
 def project(cfg: dict, rows: list[dict], known: dict | None = None) -> dict:

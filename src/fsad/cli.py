@@ -294,8 +294,9 @@ def datasets_check(adapter, root, as_json) -> None:
                    "--size with K = --shots (default 10), first order, second order and "
                    "second order with recomputed inner steps; peer: the "
                    "settings at which the authors' code was measured (issue #6); "
-                   "throughput: at --size on the device's fast path, samples/s, TFLOP/s "
-                   "against the peak, peak GPU memory, and the config's grid projected.")
+                   "throughput: at --size, fp32 against bf16 + channels_last (and "
+                   "--compile), every K: samples/s, TFLOP/s against the peak, peak GPU "
+                   "memory, and the config's whole grid projected from them.")
 @click.option("--size", type=click.IntRange(16), default=256, show_default=True,
               help="Image size of the memory and throughput suites.")
 @click.option("--compile", "compile_g", is_flag=True,
@@ -312,7 +313,8 @@ def datasets_check(adapter, root, as_json) -> None:
 def bench(backbone, shots_list, repeats, suite, size, compile_g, peak_tflops, memory_limit_gb,
           as_json, config_file, params_json, threads) -> None:
     """Measure fsad's speed side by side: ratios against the limits that bound them
-    (default), how the cost scales, peak memory, and the authors' code's settings."""
+    (default), how the cost scales, peak memory, the authors' code's settings, and
+    throughput against the hardware's peak with the grid's projected wall time."""
     import json
 
     from fsad import bench as b

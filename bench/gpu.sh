@@ -4,7 +4,7 @@
 # wheels here, once (into .whl/, which git ignores):
 #   bash bench/gpu.sh fetch
 # then, through the device tool, from the repository root (a few minutes on an H200):
-#   run(command="bash bench/gpu.sh", carry=[".whl"], timeout_s=420)
+#   run(command="bash bench/gpu.sh", carry=[".whl"], timeout_s=480)
 # It writes to $OUT (or ./gpu_out): the GPU tests' log, `fsad bench --suite throughput`
 # (fp32 / bf16 + channels_last / + torch.compile, every K, TFLOP/s against 790, the
 # paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
@@ -39,11 +39,11 @@ step() {  # step NAME TIMEOUT_S COMMAND...: output to $out/NAME, a failure noted
 }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$out/gpu.txt"
 "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
-step gpu_tests.log 150 "$PYTHON" -m pytest -q -p no:cacheprovider tests/unit/test_gpu.py \
+step gpu_tests.log 90 "$PYTHON" -m pytest -q -p no:cacheprovider tests/unit/test_gpu.py \
   tests/unit/test_device.py tests/unit/test_throughput.py -k "not gpu_script"  # not itself
 bench=("$PYTHON" -m fsad.cli bench --config "$config" --size "$size")
-step throughput.json 300 "${bench[@]}" --suite throughput --compile --repeats 3 --json
-step memory.json 150 "${bench[@]}" --suite memory --shots 10 --json
+step throughput.json 240 "${bench[@]}" --suite throughput --compile --repeats 3 --json
+step memory.json 120 "${bench[@]}" --suite memory --shots 10 --json
 # the text form of both, from the JSON (no second measurement)
 "$PYTHON" - "$out" <<'EOF'
 import json, sys

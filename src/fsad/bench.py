@@ -45,6 +45,16 @@ def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> floa
     return statistics.median(times)
 
 
+def count_flops(fn: Callable[[], object]) -> int:
+    """FLOPs of one call of ``fn`` (eager), as PyTorch's FlopCounterMode counts them
+    (convolutions and matrix products, 2 per multiply-add)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
 def alternate(fns: list[Callable[[], object]], rounds: int) -> list[list[float]]:
     """Wall times of ``fns``, run one after another in each of ``rounds`` rounds after a
     warm-up run each: drift in this machine's speed (within seconds) then hits them alike,

@@ -384,13 +384,21 @@ def _bench_throughput(cfg, backbone, shots_list, repeats, size, compile_g, peak_
     if p is None:
         click.echo("grid projection: needs every evaluated K (leave out --shots)")
         return
-    click.echo(f"grid projection, one job after another: pre-training {p['pretrain_s'] / 3600:.2f}"
-               f" h, meta-training {p['meta_s'] / 3600:.2f} h, {p['score_jobs']} scoring "
-               f"jobs {p['score_s'] / 3600:.2f} h -> {p['total_h']:.2f} h"
+    click.echo(f"grid projection, one job after another: pre-training "
+               f"{_duration(p['pretrain_s'])}, meta-training {_duration(p['meta_s'])}, "
+               f"{p['score_jobs']} scoring jobs {_duration(p['score_s'])} -> "
+               f"{_duration(p['total_s'])}"
                + (f" (test frames estimated: {', '.join(p['estimated_frames'])})"
                   if p["estimated_frames"] else "")
                + (f" (not scored, test frames unknown: {', '.join(p['unscored'])})"
                   if p["unscored"] else ""))
+
+
+def _duration(seconds: float) -> str:
+    """``235.0 h``, ``12.5 min`` or ``41 s``: a projection's size at a glance."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
 def _bench_suite(suite, cfg, backbone, shots_list, repeats, size, limit_gb, as_json,

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import torch
 
-from fsad.bench import bench_trainer, median_time, random_windows, task_batch
+from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
 from fsad.models import build
 from fsad.train import meta_iteration, pretrain_step
 
@@ -119,15 +119,12 @@ def scaling(cfg: dict, backbone: str = "rgan", repeats: int = 2,
 def forward_gflop(cfg: dict, backbone: str = "rgan", size: int | None = None) -> float:
     """GFLOP (2 per multiply-add, as FlopCounterMode counts) of the generator's forward
     pass for one window, i.e. per predicted frame."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     f, t = cfg["frames"], cfg["model"]["t"]
     size = size or f["height"]
     g, _ = build(backbone, cfg["model"], f["channels"])
     x = torch.rand(1, t, f["channels"], size, size)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        g(x)
-    return counter.get_total_flops() / 1e9
+    with torch.no_grad():
+        return count_flops(lambda: g(x)) / 1e9
 
 
 def peak_memory(cfg: dict, shots: int, backbone: str = "rgan", threads: int | None = None,

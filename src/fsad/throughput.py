@@ -32,7 +32,7 @@ import torch
 
 from fsad import device as devmod
 from fsad import meta
-from fsad.bench import bench_trainer, median_time, random_windows, task_batch
+from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
 from fsad.scaling import scoring_time
 from fsad.train import meta_iteration, objective, pretrain_step
 
@@ -69,6 +69,11 @@ def test_frames(cfg: dict, target: str, known: dict) -> int | None:
     return known.get(target, known.get(dataset))
 
 
+def support_windows(inner: dict, k: int) -> int:
+    """Windows one inner loop passes through the generator on K support windows."""
+    return inner["steps"] * min(inner.get("windows_per_step") or k, k)
+
+
 def measure(fn, repeats: int, dev: torch.device, warmup: int = 0) -> dict:
     """Median seconds of ``fn`` and, on CUDA, the allocator's peak during it (GB). The
     callers have run ``fn`` once already (counting its FLOPs), so no warm-up by default."""
@@ -81,15 +86,6 @@ def measure(fn, repeats: int, dev: torch.device, warmup: int = 0) -> dict:
     if cuda:
         out["peak_gb"] = torch.cuda.max_memory_allocated() / 2**30
     return out
-
-
-def count_flops(fn) -> int:
-    """FLOPs of one call of ``fn`` (eager), as FlopCounterMode counts them."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
 
 
 def row(what: str, samples: int, flops: int, timing: dict, peak_tflops: float | None,
@@ -145,8 +141,7 @@ def meta_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None)
         return meta_iteration(tr, batch, inner, m["first_order"], m["tasks_per_pass"],
                               m["recompute_inner"])
 
-    per_step = min(inner.get("windows_per_step") or k, k)
-    windows = m["tasks"] * (inner["steps"] * per_step + k)  # support passes + query
+    windows = m["tasks"] * (support_windows(inner, k) + k)  # support passes + query
     return row("meta-iteration", windows, count_flops(step), measure(step, repeats, tr.device),
                peak, shots=k, tasks=m["tasks"], inner_steps=inner["steps"],
                first_order=m["first_order"])
@@ -163,8 +158,7 @@ def adapt_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None
             meta.adapt(tr.G, x, y, loss, **inner)
         return next(tr.G.parameters()).sum().item()  # the host read that ends the call
 
-    per_step = min(inner.get("windows_per_step") or k, k)
-    return row("adaptation", inner["steps"] * per_step, count_flops(adapt),
+    return row("adaptation", support_windows(inner, k), count_flops(adapt),
                measure(adapt, repeats, tr.device), peak, shots=k, inner_steps=inner["steps"])
 
 
@@ -260,7 +254,7 @@ def project(cfg: dict, rows: list[dict], known: dict | None = None) -> dict:
             unscored.append(target)
             continue
         for k in ev["shots"]:
-            runs = (("pretrained" in ev["methods"]) if k == 0
+            runs = (int("pretrained" in ev["methods"]) if k == 0
                     else len(ev["methods"]) * ev["seeds"])
             adapt_s = by[("adaptation", k)] if k else 0.0
             score_s += models * runs * (adapt_s + frames * frame_s)

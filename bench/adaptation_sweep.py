@@ -18,10 +18,9 @@ import torch
 from fsad import checkpoint, meta
 from fsad.data.store import FrameStore
 from fsad.data.windows import WindowSet, sequential_windows
-from fsad.losses import frame_loss
+from fsad.losses import frame_loss, objective
 from fsad.metrics import aucs
 from fsad.models import build, split_output
-from fsad.train import objective
 
 RULES = [("sgd", 0.003, 3), ("sgd", 0.01, 10), ("sgd", 0.003, 30), ("adam", 1e-3, 10),
          ("adam", 1e-3, 30), ("adam", 3e-4, 30)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import glob
 import os
 from collections.abc import Iterator
@@ -24,6 +25,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_csv(path: str | Path, header: list[str], rows: list[list]) -> None:
+    """Write a CSV atomically (temporary name, then rename)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def remove_stale(path: str | Path) -> list[Path]:

@@ -176,8 +176,8 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
     """Adapt a model to a target scene with K windows and save the adapted checkpoint."""
     from fsad import checkpoint, meta
     from fsad.data.store import FrameStore
+    from fsad.losses import objective
     from fsad.score import adaptation_windows, load_generator
-    from fsad.train import objective
 
     cfg = _cfg(config_file, params_json)
     if target not in cfg["targets"]:

@@ -26,17 +26,16 @@ import torch
 from tqdm import tqdm
 
 from fsad import FsadError, meta
-from fsad.atomic import atomic_path
+from fsad.atomic import atomic_path, write_csv
 from fsad.data.adapters.frames import decode_images, frame_files
 from fsad.data.store import convert_all
 from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import autocast, pick, prepare
 from fsad.ioerrors import describe
-from fsad.losses import frame_loss, psnr
+from fsad.losses import frame_loss, objective, psnr
 from fsad.models import split_output
-from fsad.score import load_generator, write_csv
-from fsad.train import objective
+from fsad.score import load_generator
 
 log = logging.getLogger("fsad")
 

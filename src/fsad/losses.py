@@ -1,7 +1,8 @@
 """Losses of the paper: Eq. 2 (L1 + multi-scale SSIM + gradient difference), Eq. 3 (least
-squares adversarial), PSNR for Liu et al.'s score. All frame losses return one value per
-sample (shape (B,)), so the same code trains (mean over the batch) and scores (per frame).
-Images are float in [0, 1], shape (B, C, H, W).
+squares adversarial), PSNR for Liu et al.'s score, and the generator's prediction objective
+built from them (``objective``: what training, meta-training and adaptation minimise). All
+frame losses return one value per sample (shape (B,)), so the same code trains (mean over
+the batch) and scores (per frame). Images are float in [0, 1], shape (B, C, H, W).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import math
 
 import torch
 import torch.nn.functional as F
+
+from fsad.models import split_output
 
 # Wang, Simoncelli & Bovik (2003): per-scale exponents for 5 scales.
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -115,3 +118,13 @@ def lsgan_discriminator(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Ten
 def lsgan_generator(d_fake: torch.Tensor) -> torch.Tensor:
     """The generator's least-squares adversarial term, 1/2 MSE(D(fake), 1)."""
     return 0.5 * (d_fake - 1).pow(2).mean()
+
+
+def objective(weights: dict):
+    """The generator's prediction objective: mean Eq. 2 loss (+ the backbone's regulariser,
+    e.g. r-VAE's KL term), as a ``loss_fn(model output, target)``."""
+    def loss_fn(out, target: torch.Tensor) -> torch.Tensor:
+        pred, reg = split_output(out)
+        loss = frame_loss(pred, target, weights).mean()
+        return loss if reg is None else loss + reg.mean()
+    return loss_fn

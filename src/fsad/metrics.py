@@ -17,8 +17,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from fsad import FsadError
-from fsad.atomic import atomic_path
-from fsad.score import write_csv
+from fsad.atomic import atomic_path, write_csv
 
 KEY = ["source", "target", "backbone", "method", "shots", "seed"]
 AUC_COLUMNS = [*KEY, "frame_auc", "video_auc"]

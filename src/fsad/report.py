@@ -22,9 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
-from fsad.atomic import atomic_path  # noqa: E402
+from fsad.atomic import atomic_path, write_csv  # noqa: E402
 from fsad.metrics import minmax, read_auc, read_scores, summarise  # noqa: E402
-from fsad.score import write_csv  # noqa: E402
 
 
 def auc_tables(auc_csv: Path, out_md: Path, out_csv: Path | None = None) -> str:

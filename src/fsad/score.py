@@ -9,7 +9,6 @@ the first frames); the scores file lists the frames that are.
 from __future__ import annotations
 
 import copy
-import csv
 import logging
 from pathlib import Path
 
@@ -18,13 +17,12 @@ import torch
 from tqdm import tqdm
 
 from fsad import FsadError, checkpoint, meta
-from fsad.atomic import atomic_path
+from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
 from fsad.data.windows import WindowSet, sequential_windows, to_tensor
 from fsad.device import autocast, pick, prepare
-from fsad.losses import frame_loss, psnr
+from fsad.losses import frame_loss, objective, psnr
 from fsad.models import build, split_output
-from fsad.train import objective
 
 log = logging.getLogger("fsad")
 
@@ -122,11 +120,3 @@ def predict_video(model, frames: np.ndarray, t: int, weights: dict, device, batc
         losses, psnrs = frame_loss(pred, y, weights).tolist(), psnr(pred, y).tolist()
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             yield first + i, lv, pv
-
-
-def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
-    """Write a CSV atomically (temporary name, then rename)."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)

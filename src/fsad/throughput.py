@@ -33,8 +33,9 @@ import torch
 from fsad import device as devmod
 from fsad import meta
 from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
+from fsad.losses import objective
 from fsad.scaling import scoring_time
-from fsad.train import meta_iteration, objective, pretrain_step
+from fsad.train import meta_iteration, pretrain_step
 
 # An H200's bf16 dense rate, measured on 8192^3 matrix products (issue #6; the device
 # notes measured 769 to 798 TFLOP/s). The default fraction's denominator on CUDA.

@@ -35,7 +35,7 @@ from fsad.config import fingerprint
 from fsad.data.store import FrameStore
 from fsad.data.windows import SceneTasks
 from fsad.device import autocast, pick, prepare
-from fsad.losses import frame_loss, lsgan_discriminator, lsgan_generator
+from fsad.losses import lsgan_discriminator, lsgan_generator, objective
 from fsad.models import build, split_output
 
 log = logging.getLogger("fsad")
@@ -45,15 +45,6 @@ log = logging.getLogger("fsad")
 # (docs/benchmarks.md, "Diverged pre-trainings") fell below 0.05 within 100 steps of the
 # jump, with a collapsed generator whose adapted models scored like the unadapted one.
 COLLAPSED_D_LOSS = 0.05
-
-
-def objective(weights: dict):
-    """The generator's prediction objective: mean Eq. 2 loss (+ the backbone's regulariser)."""
-    def loss_fn(out, target: torch.Tensor) -> torch.Tensor:
-        pred, reg = split_output(out)
-        loss = frame_loss(pred, target, weights).mean()
-        return loss if reg is None else loss + reg.mean()
-    return loss_fn
 
 
 class Trainer:

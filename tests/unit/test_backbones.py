@@ -5,9 +5,10 @@ import pytest
 import torch
 
 from fsad import config as cfgmod
+from fsad.losses import objective
 from fsad.models import build, split_output
 from fsad.models.rvae import kl_standard_normal
-from fsad.train import meta_train, objective, pretrain
+from fsad.train import meta_train, pretrain
 
 MODEL = {"t": 3, "widths": [4, 8, 8], "lstm_hidden": 4, "disc_width": 4, "latent_channels": 8,
          "latent_stride": 16, "kl_weight": 0.01, "vgg_width_divisor": 16, "vgg_weights": None}

@@ -95,8 +95,8 @@ def test_adapt_writes_the_inner_loop_result_into_the_module():
 # --- several tasks in one batched (vmap) pass, on the real r-GAN and Eq. 2 ---
 
 def _rgan_tasks(tasks=3, shots=2, size=16):
+    from fsad.losses import objective
     from fsad.models import build
-    from fsad.train import objective
 
     torch.manual_seed(0)
     g, _ = build("rgan", {"widths": [4, 8], "lstm_hidden": 4, "disc_width": 4}, 1)

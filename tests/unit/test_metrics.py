@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 
 from fsad import FsadError
+from fsad.atomic import write_csv
 from fsad.metrics import aucs, evaluate, minmax, read_auc
-from fsad.score import COLUMNS, write_csv
+from fsad.score import COLUMNS
 
 
 def test_minmax_eq4():

@@ -21,8 +21,8 @@ from tests.helpers.configs import SMALL, small_cfg
 def test_pretrain_lowers_the_loss_on_a_fixed_batch(tiny_store, tmp_path):
     from fsad.data.store import FrameStore
     from fsad.data.windows import SceneTasks
+    from fsad.losses import objective
     from fsad.models import build
-    from fsad.train import objective
 
     cfg = small_cfg()
     store = FrameStore(tiny_store)

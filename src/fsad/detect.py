@@ -28,7 +28,7 @@ from tqdm import tqdm
 from fsad import FsadError, meta
 from fsad.atomic import atomic_path, write_csv
 from fsad.data.adapters.frames import decode_images, frame_files
-from fsad.data.store import convert_all
+from fsad.data.convert import convert_all
 from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import autocast, pick, prepare

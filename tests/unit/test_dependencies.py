@@ -1,6 +1,6 @@
 """Dependencies flow one way: evaluation and reporting run without torch, inference imports
-nothing from training. Each check runs in a fresh interpreter, so what this test process has
-imported already cannot hide an import."""
+nothing from training, and the frame store imports no adapter. Each check runs in a fresh
+interpreter, so what this test process has imported already cannot hide an import."""
 
 import subprocess
 import sys
@@ -53,3 +53,9 @@ def test_inference_does_not_import_training():
                         "assert 'fsad.train' not in sys.modules, 'fsad.train imported'")
     assert result.returncode == 0, result.stderr
 
+
+def test_the_frame_store_imports_no_adapter():
+    result = run_python("import sys, fsad.data.store; "
+                        "bad = [m for m in sys.modules if m.startswith('fsad.data.adapters')]; "
+                        "assert not bad, bad")
+    assert result.returncode == 0, result.stderr

@@ -7,7 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from fsad.data.store import FrameStore, convert, write_store
+from fsad.data.convert import convert
+from fsad.data.store import FrameStore, write_store
 from fsad.data.threads import ordered_map, ordered_streams, prefetch
 
 
@@ -118,7 +119,7 @@ def test_the_store_holds_exactly_the_converted_frames_whatever_the_threads(tmp_p
     # Small frames (many per chunk): videos shorter than, equal to and longer than one
     # chunk, an empty one; large frames: one per chunk. Parallel decoding must give the
     # same bytes as decoding one frame after another.
-    from fsad.data.adapters.base import Video
+    from fsad.data.record import Video
     from fsad.data.store import chunk_frames
 
     rng = np.random.default_rng(0)
@@ -168,18 +169,3 @@ def test_frames_written_in_blocks_of_any_size_give_the_same_file(tmp_path, block
     assert (tmp_path / "one.h5").read_bytes() == (tmp_path / "blocks.h5").read_bytes()
     with h5py.File(tmp_path / "blocks.h5") as h5:
         assert np.array_equal(h5["v/frames"][:], frames)
-
-
-@pytest.mark.parametrize("source", [(64, 64), (158, 238), (240, 360), (100, 75)])
-@pytest.mark.parametrize("target", [(48, 48), (32, 56), (64, 64)])
-@pytest.mark.parametrize("channels", [1, 3])
-def test_a_block_converts_exactly_as_its_frames_one_by_one(source, target, channels):
-    # Shrinking frames are converted as one tall image; not one pixel may differ from the
-    # frame-by-frame result (enlarging ones take the frame-by-frame path).
-    from fsad.data.store import convert_block
-
-    frames = list(np.random.default_rng(1).integers(0, 256, size=(8, *source, 3),
-                                                     dtype=np.uint8))
-    block = convert_block(frames, *target, channels)
-    assert block.shape == (8, *target, channels)
-    assert np.array_equal(block, np.stack([convert(f, *target, channels) for f in frames]))

@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video
+from fsad.data.record import Video
 
 # Adapter name -> module of this package defining `videos(root, **options)`; imported on
 # first use, so reading one layout never imports another's dependencies.

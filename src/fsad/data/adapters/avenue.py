@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video, is_junk
+from fsad.data.adapters.base import is_junk
 from fsad.data.adapters.frames import intervals_to_labels, read_mat_intervals
+from fsad.data.record import Video
 from fsad.data.video import header_frame_count, read_frames
 
 DATASET_DIR = "Avenue Dataset"

@@ -1,12 +1,9 @@
-"""The Video record every adapter yields."""
+"""The junk files every adapter ignores. (The Video record adapters yield is in
+``fsad.data.record``.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
@@ -14,16 +11,3 @@ JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 def is_junk(path: Path) -> bool:
     """macOS/Windows litter that released archives carry; never data."""
     return path.name in JUNK_NAMES or path.name.startswith("._")
-
-
-@dataclass
-class Video:
-    """One video of a dataset. Frames are decoded lazily by calling ``frames()``."""
-
-    id: str
-    scene: str
-    split: str  # "train" | "test"
-    source: Path
-    frames: Callable[[], Iterable[np.ndarray]]  # BGR or gray uint8 frames, in order
-    labels: np.ndarray | None = None  # uint8 0/1 per frame, test videos only
-    label_source: Path | None = None

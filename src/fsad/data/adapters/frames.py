@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video, is_junk
+from fsad.data.adapters.base import is_junk
+from fsad.data.record import Video
 from fsad.data.threads import ordered_map
 from fsad.data.video import read_image
 

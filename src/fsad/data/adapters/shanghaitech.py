@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video, is_junk
+from fsad.data.adapters.base import is_junk
 from fsad.data.adapters.frames import decode_images, frame_files
+from fsad.data.record import Video
 from fsad.data.video import read_frames
 
 TRAIN_NAME = re.compile(r"(\d{2})_\d+\.avi", re.IGNORECASE)

@@ -45,7 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video, is_junk
+from fsad.data.adapters.base import is_junk
+from fsad.data.record import Video
 from fsad.data.video import header_frame_count, read_frames
 
 TRAIN_LIST = "Anomaly_Train.txt"

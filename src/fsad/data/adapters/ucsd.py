@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video, is_junk
+from fsad.data.adapters.base import is_junk
 from fsad.data.adapters.frames import decode_images, frame_files, intervals_to_labels
+from fsad.data.record import Video
 
 LINE = re.compile(r"gt_frame\s*=\s*\[([^\]]*)\]")
 RANGE = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")

@@ -44,8 +44,9 @@ import cv2
 import numpy as np
 
 from fsad import FsadError
-from fsad.data.adapters.base import Video, is_junk
+from fsad.data.adapters.base import is_junk
 from fsad.data.adapters.frames import decode_images
+from fsad.data.record import Video
 
 SEQUENCE = re.compile(r"(fall|adl)-(\d{2})-cam0-rgb(\.zip)?")
 IGNORED = re.compile(r"(fall|adl)-\d{2}-((cam0-d|cam1-rgb|cam1-d)(\.zip)?|(acc|data)\.csv"

@@ -130,10 +130,7 @@ def train(method, backbone, source, frames, init, shots, out, config_file, param
         raise FsadError("--method meta needs --init PRETRAINED.pt (meta-training starts from "
                         "the pre-trained model)")
     if shots is None:
-        configured = cfg["meta"]["shots"]
-        if configured == "matched":
-            raise FsadError("--method meta needs --shots K (meta.shots is 'matched')")
-        shots = configured
+        shots = config_mod.meta_model_shots(cfg, None)
     meta_train(cfg, Path(frames), source, backbone, Path(init), shots, Path(out))
 
 

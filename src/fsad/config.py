@@ -176,6 +176,30 @@ def subset(cfg: dict, step: str, **names: str) -> dict:
     return out
 
 
+def adapted_shots(cfg: dict) -> list[int]:
+    """The K > 0 the config evaluates (each scoring job at such a K adapts once)."""
+    return [k for k in cfg["evaluate"]["shots"] if k > 0]
+
+
+def meta_model_shots(cfg: dict, shots: int | None) -> int:
+    """K of the meta-trained model that is evaluated at K = ``shots``: that same K when
+    ``meta.shots`` is "matched" (one model per evaluated K, as the authors trained them),
+    else the one configured K, shared by every evaluated K. ``shots=None`` asks for the
+    configured K alone, which "matched" does not name."""
+    configured = cfg["meta"]["shots"]
+    if configured != "matched":
+        return int(configured)
+    if shots is None:
+        raise FsadError("meta.shots is 'matched' (one meta-trained model per evaluated K): "
+                        "give the model's K with --shots K")
+    return int(shots)
+
+
+def meta_shots(cfg: dict) -> list[int]:
+    """K of every meta-trained model the config evaluates, in the order of evaluate.shots."""
+    return list(dict.fromkeys(meta_model_shots(cfg, k) for k in adapted_shots(cfg)))
+
+
 def fingerprint(obj: Any) -> str:
     """A short stable hash of a JSON-able value (used to refuse resuming a different run)."""
     blob = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()

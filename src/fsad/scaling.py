@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
+from fsad.config import meta_model_shots
 from fsad.models import build
 from fsad.train import meta_iteration, pretrain_step
 
@@ -93,7 +94,7 @@ def scaling(cfg: dict, backbone: str = "rgan", repeats: int = 2,
             shots=(1, 5, 10), tasks=(1, 2, 4, 8), sizes=(32, 64, 128),
             lengths=(250, 500, 1000, 2000)) -> list[dict]:
     """One row per measurement: axis, value, seconds, and seconds per unit of work."""
-    k0 = 5 if cfg["meta"]["shots"] == "matched" else cfg["meta"]["shots"]
+    k0 = meta_model_shots(cfg, 5)  # the model evaluated at K = 5
     t0, s0 = cfg["meta"]["tasks"], cfg["frames"]["height"]
     rows = []
     for k in shots:

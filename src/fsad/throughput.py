@@ -33,6 +33,7 @@ import torch
 from fsad import device as devmod
 from fsad import meta
 from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
+from fsad.config import adapted_shots, meta_shots
 from fsad.losses import objective
 from fsad.scaling import scoring_time
 from fsad.train import meta_iteration, pretrain_step
@@ -47,17 +48,6 @@ H200_BF16_TFLOPS = 790.0
 TEST_FRAMES = {"ped1": 7200, "ped2": 2010, "avenue": 15324, "urfall": 2995 + 8549 // 4,
                "shanghaitech": 40791}
 ESTIMATED = {"urfall"}
-
-
-def adapted_shots(cfg: dict) -> list[int]:
-    """The K > 0 the config evaluates (one adaptation per scoring job)."""
-    return [k for k in cfg["evaluate"]["shots"] if k > 0]
-
-
-def meta_shots(cfg: dict) -> list[int]:
-    """The K of the meta-trained models: one per evaluated K when matched, else one."""
-    k = cfg["meta"]["shots"]
-    return adapted_shots(cfg) if k == "matched" else [int(k)]
 
 
 def test_frames(cfg: dict, target: str, known: dict) -> int | None:

@@ -84,3 +84,16 @@ def test_subset_carries_only_what_a_step_reads():
 def test_fingerprint_is_order_independent():
     assert cfgmod.fingerprint({"a": 1, "b": 2}) == cfgmod.fingerprint({"b": 2, "a": 1})
     assert cfgmod.fingerprint({"a": 1}) != cfgmod.fingerprint({"a": 2})
+
+
+def test_matched_meta_models_follow_the_evaluated_k_a_fixed_one_serves_every_k():
+    matched = cfgmod.load(overrides={"meta": {"shots": "matched"},
+                                     "evaluate": {"shots": [0, 10, 1, 5]}})
+    assert cfgmod.adapted_shots(matched) == [10, 1, 5]
+    assert [cfgmod.meta_model_shots(matched, k) for k in (1, 5, 10)] == [1, 5, 10]
+    assert cfgmod.meta_shots(matched) == [10, 1, 5]
+    with pytest.raises(FsadError, match="--shots K"):
+        cfgmod.meta_model_shots(matched, None)
+    fixed = cfgmod.merge(matched, {"meta": {"shots": 5}})
+    assert [cfgmod.meta_model_shots(fixed, k) for k in (None, 1, 10)] == [5, 5, 5]
+    assert cfgmod.meta_shots(fixed) == [5]

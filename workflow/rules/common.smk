@@ -108,17 +108,12 @@ def frames_of(group, name):
     return f"results/frames/{with_full_sources()[group][name]['dataset']}.h5"
 
 
-def meta_shots(shots):
-    """K of the meta-trained model used to evaluate at K shots."""
-    k = config["meta"]["shots"]
-    return int(shots) if k == "matched" else int(k)
-
-
 def score_model(wildcards):
     base = f"results/models/{wildcards.source}/{wildcards.backbone}"
     if wildcards.method == "pretrained":
         return f"{base}/pretrained/model.pt"
-    return f"{base}/meta/k{meta_shots(wildcards.shots)}/model.pt"
+    k = fsad_config.meta_model_shots(config, int(wildcards.shots))
+    return f"{base}/meta/k{k}/model.pt"
 
 
 def score_files(source, target, backbone):

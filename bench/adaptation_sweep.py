@@ -15,12 +15,13 @@ import sys
 import numpy as np
 import torch
 
-from fsad import checkpoint, meta
+from fsad import checkpoint
+from fsad.adapt import InnerRule, adapt
 from fsad.data.store import FrameStore
 from fsad.data.windows import WindowSet, sequential_windows
-from fsad.losses import frame_loss, objective
 from fsad.metrics import aucs
-from fsad.models import build, split_output
+from fsad.models import build
+from fsad.predict import predict
 
 RULES = [("sgd", 0.003, 3), ("sgd", 0.01, 10), ("sgd", 0.003, 30), ("adam", 1e-3, 10),
          ("adam", 1e-3, 30), ("adam", 3e-4, 30)]
@@ -35,14 +36,12 @@ def load(path):
 
 
 def frame_auc(g, scene, weights):
-    g.eval()
     videos = {}
-    with torch.no_grad():
-        for v in store.select([scene], "test"):
-            losses = []
-            for _, x, y in sequential_windows(store.frames(v.id), 3, 128):
-                losses += frame_loss(split_output(g(x))[0], y, weights).tolist()
-            videos[v.id] = {"label": store.labels(v.id)[3:], "loss": np.array(losses)}
+    for v in store.select([scene], "test"):
+        losses = []
+        for _, x, y in sequential_windows(store.frames(v.id), 3, 128):
+            losses += predict(g, x, y, weights)[0]
+        videos[v.id] = {"label": store.labels(v.id)[3:], "loss": np.array(losses)}
     return aucs(videos)[0]
 
 
@@ -62,7 +61,7 @@ def main():
                     for seed in range(2):
                         x, y = windows.sample(k, torch.Generator().manual_seed(seed))
                         g = copy.deepcopy(g0)
-                        meta.adapt(g, x, y, objective(w), steps, lr, opt)
+                        adapt(g, x, y, InnerRule(steps=steps, lr=lr, optimizer=opt), w)
                         res.append(frame_auc(g, scene, w))
                     row.append(f"{opt}{lr}x{steps}={np.mean(res):.3f}")
                 print(" ".join(row), flush=True)

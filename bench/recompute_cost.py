@@ -10,6 +10,7 @@ import statistics
 
 import torch
 
+from fsad.adapt import InnerRule
 from fsad.bench import alternate, bench_trainer, round_ratio, task_batch
 from fsad.config import load
 from fsad.scaling import at
@@ -31,7 +32,7 @@ batch = task_batch(cfg, args.shots)
 
 
 def iteration(recompute: bool) -> None:
-    meta_iteration(tr, batch, cfg["inner"], False, 1, recompute)
+    meta_iteration(tr, batch, InnerRule.from_config(cfg["inner"]), False, 1, recompute)
 
 
 rounds = alternate([lambda: iteration(False), lambda: iteration(True)], args.rounds)

@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 
 from fsad import meta
+from fsad.adapt import InnerRule
 from fsad.device import autocast
 from fsad.models import split_output
 from fsad.train import Trainer, meta_iteration, pretrain_step
@@ -105,14 +106,14 @@ def train_throughput(cfg: dict, backbone: str = "rgan", repeats: int = 5) -> dic
 
 
 def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 3) -> dict:
-    m, inner = cfg["meta"], cfg["inner"]
+    m, rule = cfg["meta"], InnerRule.from_config(cfg["inner"])
     tr = bench_trainer(cfg, backbone)
     batch = task_batch(cfg, shots)
 
     # The same forward/backward passes at the same batch sizes, through ordinary autograd:
     # per task, each inner step's support windows, then the K query windows.
-    plain_batches = [meta.support_batch(xs, ys, step, inner.get("windows_per_step"))
-                     for xs, ys, _, _ in batch for step in range(1, inner["steps"] + 1)]
+    plain_batches = [meta.support_batch(xs, ys, step, rule.windows_per_step)
+                     for xs, ys, _, _ in batch for step in range(1, rule.steps + 1)]
     plain_batches += [(xq, yq) for _, _, xq, yq in batch]
     passes = len(plain_batches)
 
@@ -129,11 +130,11 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
                               torch.cat(preds[-len(batch):]))
 
     def meta_step(per_pass=m["tasks_per_pass"]) -> None:
-        meta_iteration(tr, batch, inner, m["first_order"], per_pass, m["recompute_inner"])
+        meta_iteration(tr, batch, rule, m["first_order"], per_pass, m["recompute_inner"])
 
     rounds = alternate([meta_step, plain, lambda: meta_step(1)], repeats)
     meta_s, plain_s, seq_s = (statistics.median(t) for t in zip(*rounds, strict=True))
-    return {"shots": shots, "tasks": m["tasks"], "inner_steps": inner["steps"],
+    return {"shots": shots, "tasks": m["tasks"], "inner_steps": rule.steps,
             "first_order": m["first_order"], "tasks_per_pass": m["tasks_per_pass"],
             "passes": passes, "meta_iteration_s": meta_s, "plain_passes_s": plain_s,
             "meta_vs_plain": round_ratio([[m, p] for m, p, _ in rounds]),

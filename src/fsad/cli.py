@@ -171,19 +171,19 @@ def score(model, frames, target, shots, seed, source, method, out, config_file, 
 @PARAMS_OPT
 def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> None:
     """Adapt a model to a target scene with K windows and save the adapted checkpoint."""
-    from fsad import checkpoint, meta
+    from fsad import checkpoint
+    from fsad.adapt import InnerRule, adapt, training_windows
     from fsad.data.store import FrameStore
-    from fsad.losses import objective
-    from fsad.score import adaptation_windows, load_generator
+    from fsad.score import load_generator
 
     cfg = _cfg(config_file, params_json)
     if target not in cfg["targets"]:
         raise FsadError(f"unknown target '{target}'")
     store = FrameStore(frames)
     generator, ckpt = load_generator(Path(model), store)
-    x, y = adaptation_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
-                              cfg["seed"])
-    meta.adapt(generator, x, y, objective(ckpt["settings"]["loss"]), **cfg["inner"])
+    x, y = training_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
+                            cfg["seed"])
+    adapt(generator, x, y, InnerRule.from_config(cfg["inner"]), ckpt["settings"]["loss"])
     checkpoint.save(out, {**{k: v for k, v in ckpt.items() if k not in ("format", "version")},
                           "generator": generator.state_dict(),
                           "adapted": {"target": target, "shots": shots, "seed": seed}})
@@ -451,15 +451,20 @@ def _bench_suite(suite, cfg, backbone, shots_list, repeats, size, limit_gb, as_j
 def detect(model, normal, shots, videos, out, annotate, percentile, threshold, seed, batch,
            steps, lr, optimizer, config_file, params_json, threads) -> None:
     """Adapt a model to your camera with K normal windows and flag anomalous frames."""
+    from dataclasses import replace
+
     from fsad import checkpoint
+    from fsad.adapt import InnerRule
     from fsad.detect import detect as run
 
     cfg = _cfg(config_file, params_json)
     _threads(threads)
-    rule = dict(checkpoint.load(model).get("settings", {}).get("inner") or cfg["inner"])
-    for key, value in (("steps", steps), ("lr", lr), ("optimizer", optimizer)):
-        if value is not None:
-            rule[key] = value
+    # The rule the model was meta-trained with, else the config's; options override it.
+    rule = InnerRule.from_config(checkpoint.load(model).get("settings", {}).get("inner")
+                                 or cfg["inner"])
+    rule = replace(rule, steps=rule.steps if steps is None else steps,
+                   lr=rule.lr if lr is None else lr,
+                   optimizer=rule.optimizer if optimizer is None else optimizer)
     written = run(Path(model), Path(normal), shots, [Path(v) for v in videos], Path(out), rule,
                   seed, percentile, threshold, annotate, batch, cfg["device"])
     click.echo(f"wrote {len(written)} files to {out}", err=True)

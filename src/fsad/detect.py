@@ -1,8 +1,9 @@
 """`fsad detect`: adapt a trained model to a camera with K normal windows, then score new
 footage frame by frame.
 
-* Adaptation is the evaluation's rule (the inner loop of meta-training, `meta.adapt`) on K
-  windows drawn from the normal footage.
+* Adaptation is the evaluation's rule (``fsad.adapt.adapt``, the inner loop of
+  meta-training) on K windows drawn from the normal footage; frames are predicted and scored
+  as in the evaluation (``fsad.predict.predict``).
 * Scores are comparable across the videos of one run: every frame's raw Eq. 2 loss is
   expressed against the same reference, the adapted model's losses on the normal footage:
   ``score = (loss - median_normal) / (threshold - median_normal)``, so 0 is a typical
@@ -22,19 +23,18 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from fsad import FsadError, meta
+from fsad import FsadError
+from fsad.adapt import InnerRule, adapt, footage_windows
 from fsad.atomic import atomic_path, write_csv
 from fsad.data.adapters.frames import decode_images, frame_files
 from fsad.data.convert import convert_all
 from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
-from fsad.device import autocast, pick, prepare
+from fsad.device import pick, prepare
 from fsad.ioerrors import describe
-from fsad.losses import frame_loss, objective, psnr
-from fsad.models import split_output
+from fsad.predict import predict
 from fsad.score import load_generator
 
 log = logging.getLogger("fsad")
@@ -65,7 +65,8 @@ class Detector:
         f = self.frames
         return convert_all(raw_frames(path), f["height"], f["width"], f["channels"])
 
-    def adapt(self, normal: np.ndarray, shots: int, seed: int, rule: dict) -> None:
+    def adapt(self, normal: np.ndarray, shots: int, seed: int, rule: InnerRule) -> None:
+        """Adapt to K windows of the (converted) normal footage, drawn by ``seed``."""
         windows = len(normal) - self.t
         if shots > windows:
             raise FsadError(f"--shots {shots} needs {shots} windows of {self.t + 1} frames, but "
@@ -73,20 +74,12 @@ class Detector:
                             "windows); give more normal footage or a smaller K")
         if shots == 0:
             return
-        gen = torch.Generator().manual_seed(seed)
-        torch.manual_seed(seed)
-        starts = np.sort(torch.randperm(windows, generator=gen)[:shots].numpy())
-        clips = to_tensor(np.stack([normal[s:s + self.t + 1] for s in starts]))
-        with autocast(self.device):
-            meta.adapt(self.generator, clips[:, :-1].to(self.device),
-                       clips[:, -1].to(self.device), objective(self.weights), **rule)
+        adapt(self.generator, *footage_windows(normal, self.t, shots, seed), rule, self.weights)
 
-    @torch.no_grad()
     def score_frames(self, frames: Iterator[np.ndarray], batch: int,
                      desc: str = "") -> Iterator[tuple[int, float, float]]:
         """(frame index, raw loss, PSNR) for every frame from t on, in chunks of ``batch``.
-        ``frames`` are already converted to the model's size (see ``convert``)."""
-        self.generator.eval()
+        ``frames`` are already converted to the model's size (see ``converted``)."""
         buffer: list[np.ndarray] = []
         first = 0  # index of buffer[0] in the video
         n_seen = 0
@@ -110,17 +103,13 @@ class Detector:
     def _score_buffer(self, buffer: list[np.ndarray], first: int):
         clips = to_tensor(np.stack([np.stack(buffer[i:i + self.t + 1])
                                     for i in range(len(buffer) - self.t)]))
-        x, y = clips[:, :-1].to(self.device), clips[:, -1].to(self.device)
-        with autocast(self.device):
-            pred = split_output(self.generator(x))[0]
-        pred = pred.float()
-        for i, (lv, pv) in enumerate(zip(frame_loss(pred, y, self.weights).tolist(),
-                                         psnr(pred, y).tolist(), strict=True)):
+        losses, psnrs = predict(self.generator, clips[:, :-1], clips[:, -1], self.weights)
+        for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             yield first + i + self.t, lv, pv
 
 
 def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
-           rule: dict, seed: int = 0, percentile: float = 99.0,
+           rule: InnerRule, seed: int = 0, percentile: float = 99.0,
            threshold: float | None = None, annotate: bool = False, batch: int = 32,
            device: str = "auto") -> list[Path]:
     if shots < 0:

@@ -4,7 +4,8 @@ own weights (the authors' code reloaded them from disk).
 
 * ``inner_loop`` is Eq. 1, repeated ``steps`` times with SGD (or Adam), on a task's K
   support windows batched into one forward pass. The same function is the K-shot
-  adaptation of a trained model to a new scene, so both use one update rule.
+  adaptation of a trained model to a new scene (``fsad.adapt.adapt``), so both use one
+  update rule; callers pass the fields of one ``fsad.adapt.InnerRule``.
   ``windows_per_step=1`` is the authors' code instead: step s sees support window s
   (cyclically), so K steps see each window once at 1/K of the cost per step.
 * ``first_order=True`` drops the second-order terms (FOMAML, what the authors' code did):
@@ -165,17 +166,3 @@ def _adam_updates(grads, state, step: int, lr: float, betas=(0.9, 0.999), eps=1e
         v_hat = state["v"][i] / (1 - b2**step)
         updates.append(lr * m_hat / ((v_hat + eps_root).sqrt() + eps))
     return updates
-
-
-def adapt(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: LossFn, steps: int,
-          lr: float, optimizer: str = "sgd", windows_per_step: int | None = None) -> nn.Module:
-    """K-shot adaptation: run the inner loop on (x, y) and write the result into ``model``.
-    The rule's keywords are those of the config's ``inner`` block (``adapt(..., **inner)``)."""
-    params = {n: p.detach().requires_grad_(True) for n, p in parameters(model).items()}
-    adapted = inner_loop(model, params, x, y, loss_fn, steps, lr, optimizer, first_order=True,
-                         windows_per_step=windows_per_step)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name in adapted:
-                p.copy_(adapted[name])
-    return model

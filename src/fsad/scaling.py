@@ -25,6 +25,7 @@ import time
 import numpy as np
 import torch
 
+from fsad.adapt import InnerRule
 from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
 from fsad.config import meta_model_shots
 from fsad.models import build
@@ -72,7 +73,8 @@ def meta_iteration_time(cfg: dict, shots: int, backbone: str = "rgan",
     """Median seconds of one meta-iteration (after one warm-up)."""
     tr = bench_trainer(cfg, backbone)
     batch, m = task_batch(cfg, shots), cfg["meta"]
-    return median_time(lambda: meta_iteration(tr, batch, cfg["inner"], m["first_order"],
+    rule = InnerRule.from_config(cfg["inner"])
+    return median_time(lambda: meta_iteration(tr, batch, rule, m["first_order"],
                                               m["tasks_per_pass"], m["recompute_inner"]),
                        repeats)
 
@@ -86,7 +88,7 @@ def scoring_time(cfg: dict, frames: int, backbone: str = "rgan", repeats: int = 
         0, 256, (frames, f["height"], f["width"], f["channels"]), dtype=np.uint8)
     tr = bench_trainer(cfg, backbone)
     return median_time(lambda: list(predict_video(tr.G, video, cfg["model"]["t"], cfg["loss"],
-                                                  tr.device, cfg["evaluate"]["batch_size"])),
+                                                  cfg["evaluate"]["batch_size"])),
                        repeats)
 
 
@@ -193,7 +195,8 @@ def _memory_child(args_json: str) -> None:
     if a["plain"]:
         pretrain_step(tr, *random_windows(cfg, a["shots"], torch.Generator().manual_seed(0)))
     else:
-        meta_iteration(tr, batch, cfg["inner"], m["first_order"], m["tasks_per_pass"],
+        meta_iteration(tr, batch, InnerRule.from_config(cfg["inner"]), m["first_order"],
+                       m["tasks_per_pass"],
                        m["recompute_inner"])
     if cuda:
         torch.cuda.synchronize()

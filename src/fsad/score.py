@@ -1,6 +1,7 @@
 """Scoring: adapt a trained model to the target scene with K windows (K = 0: no
-adaptation), then predict every frame of every test video and record the raw Eq. 2 loss
-and the PSNR per frame. Normalisation (Eq. 4) and AUC happen in fsad.metrics.
+adaptation; ``fsad.adapt``), then predict every frame of every test video
+(``fsad.predict``) and record the raw Eq. 2 loss and the PSNR per frame. Normalisation
+(Eq. 4) and AUC happen in fsad.metrics.
 
 The first t frames of a video have no prediction and are not scored (as Liu et al. drop
 the first frames); the scores file lists the frames that are.
@@ -13,16 +14,16 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from fsad import FsadError, checkpoint, meta
+from fsad import FsadError, checkpoint
+from fsad.adapt import InnerRule, adapt, prefix_windows, training_windows
 from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
-from fsad.data.windows import WindowSet, sequential_windows, to_tensor
-from fsad.device import autocast, pick, prepare
-from fsad.losses import frame_loss, objective, psnr
-from fsad.models import build, split_output
+from fsad.data.windows import sequential_windows
+from fsad.device import pick, prepare
+from fsad.models import build
+from fsad.predict import predict
 
 log = logging.getLogger("fsad")
 
@@ -44,20 +45,6 @@ def load_generator(path: Path, store: FrameStore | None = None):
     return generator, ckpt
 
 
-def adaptation_windows(store: FrameStore, scenes: list[str] | None, t: int, shots: int,
-                       seed: int, root_seed: int):
-    """K windows from the target's normal training videos, drawn by (root seed, seed).
-
-    Also seeds torch's global generator with the same value, so stochastic backbones
-    (r-VAE samples its latent while adapting) adapt reproducibly too."""
-    windows = WindowSet(store, store.select(scenes, "train"), t)
-    if not len(windows):
-        raise FsadError(f"{store.path}: the target has no training windows to adapt on")
-    draw = root_seed * 100_003 + seed
-    torch.manual_seed(draw)
-    return windows.sample(shots, torch.Generator().manual_seed(draw))
-
-
 def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: int,
           out: Path, labels: dict) -> Path:
     """Adapt, score every test frame of ``target``, write the scores CSV atomically."""
@@ -72,15 +59,11 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     generator = prepare(generator, device)
     weights = ckpt["settings"]["loss"]
     t = ckpt["t"]
-    inner = cfg["inner"]
-
-    def adapt(model, x, y):
-        with autocast(device):
-            meta.adapt(model, x.to(device), y.to(device), objective(weights), **inner)
-
+    rule = InnerRule.from_config(cfg["inner"])
     per_video = cfg["evaluate"]["protocol"] == "test_prefix"
     if shots and not per_video:
-        adapt(generator, *adaptation_windows(store, scenes, t, shots, seed, cfg["seed"]))
+        adapt(generator, *training_windows(store, scenes, t, shots, seed, cfg["seed"]), rule,
+              weights)
     videos = store.select(scenes, "test")
     if not videos:
         raise FsadError(f"{store.path}: target '{target}' has no test videos")
@@ -95,9 +78,8 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
                 raise FsadError(f"{video.id}: {len(clip_frames)} frames, too short for "
                                 f"{shots} adaptation windows plus one scored frame")
             model, skip = copy.deepcopy(generator), shots
-            prefix = to_tensor(np.stack([clip_frames[i:i + t + 1] for i in range(shots)]))
-            adapt(model, prefix[:, :-1], prefix[:, -1])
-        for frame, lv, pv in predict_video(model, clip_frames[skip:], t, weights, device,
+            adapt(model, *prefix_windows(clip_frames, t, shots), rule, weights)
+        for frame, lv, pv in predict_video(model, clip_frames[skip:], t, weights,
                                            cfg["evaluate"]["batch_size"]):
             frame += skip
             rows.append([labels["source"], target, ckpt["backbone"], labels["method"], shots,
@@ -108,15 +90,10 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     return out
 
 
-@torch.no_grad()
-def predict_video(model, frames: np.ndarray, t: int, weights: dict, device, batch_size: int):
-    """(frame index, Eq. 2 loss, PSNR) for every frame of ``frames`` from t on."""
-    model.eval()
+def predict_video(model, frames: np.ndarray, t: int, weights: dict, batch_size: int):
+    """(frame index, Eq. 2 loss, PSNR) for every frame of ``frames`` from t on, predicted
+    ``batch_size`` windows at a time."""
     for first, x, y in sequential_windows(frames, t, batch_size):
-        x, y = x.to(device), y.to(device)
-        with autocast(device):
-            pred = split_output(model(x))[0]
-        pred = pred.float()
-        losses, psnrs = frame_loss(pred, y, weights).tolist(), psnr(pred, y).tolist()
+        losses, psnrs = predict(model, x, y, weights)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             yield first + i, lv, pv

@@ -31,10 +31,9 @@ from collections.abc import Callable
 import torch
 
 from fsad import device as devmod
-from fsad import meta
+from fsad.adapt import InnerRule, adapt
 from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
 from fsad.config import adapted_shots, meta_shots
-from fsad.losses import objective
 from fsad.scaling import scoring_time
 from fsad.train import meta_iteration, pretrain_step
 
@@ -60,9 +59,9 @@ def test_frames(cfg: dict, target: str, known: dict) -> int | None:
     return known.get(target, known.get(dataset))
 
 
-def support_windows(inner: dict, k: int) -> int:
+def support_windows(rule: InnerRule, k: int) -> int:
     """Windows one inner loop passes through the generator on K support windows."""
-    return inner["steps"] * min(inner.get("windows_per_step") or k, k)
+    return rule.steps * min(rule.windows_per_step or k, k)
 
 
 def measure(fn, repeats: int, dev: torch.device, warmup: int = 0) -> dict:
@@ -123,34 +122,33 @@ def _train_step(cfg: dict, backbone: str, repeats: int, fast: bool, compiled: bo
 
 
 def meta_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None) -> dict:
-    m, inner = cfg["meta"], cfg["inner"]
+    m, rule = cfg["meta"], InnerRule.from_config(cfg["inner"])
     _fresh()
     tr = bench_trainer(cfg, backbone)
     batch = task_batch(cfg, k)
 
     def step() -> dict:
-        return meta_iteration(tr, batch, inner, m["first_order"], m["tasks_per_pass"],
+        return meta_iteration(tr, batch, rule, m["first_order"], m["tasks_per_pass"],
                               m["recompute_inner"])
 
-    windows = m["tasks"] * (support_windows(inner, k) + k)  # support passes + query
+    windows = m["tasks"] * (support_windows(rule, k) + k)  # support passes + query
     return row("meta-iteration", windows, count_flops(step), measure(step, repeats, tr.device),
-               peak, shots=k, tasks=m["tasks"], inner_steps=inner["steps"],
+               peak, shots=k, tasks=m["tasks"], inner_steps=rule.steps,
                first_order=m["first_order"])
 
 
 def adapt_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None) -> dict:
-    inner, loss = cfg["inner"], objective(cfg["loss"])
+    rule = InnerRule.from_config(cfg["inner"])
     _fresh()
     tr = bench_trainer(cfg, backbone)
     x, y = (a.to(tr.device) for a in random_windows(cfg, k, torch.Generator().manual_seed(k)))
 
-    def adapt() -> float:
-        with devmod.autocast(tr.device):
-            meta.adapt(tr.G, x, y, loss, **inner)
+    def adapt_once() -> float:
+        adapt(tr.G, x, y, rule, cfg["loss"])
         return next(tr.G.parameters()).sum().item()  # the host read that ends the call
 
-    return row("adaptation", support_windows(inner, k), count_flops(adapt),
-               measure(adapt, repeats, tr.device), peak, shots=k, inner_steps=inner["steps"])
+    return row("adaptation", support_windows(rule, k), count_flops(adapt_once),
+               measure(adapt_once, repeats, tr.device), peak, shots=k, inner_steps=rule.steps)
 
 
 def score_row(cfg: dict, backbone: str, repeats: int, peak: float | None) -> dict:

@@ -30,6 +30,7 @@ import torch
 from tqdm import tqdm
 
 from fsad import FsadError, checkpoint, faults, meta
+from fsad.adapt import InnerRule, MetaSettings
 from fsad.atomic import atomic_path, remove_stale
 from fsad.config import fingerprint
 from fsad.data.store import FrameStore
@@ -366,35 +367,38 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
     weights adapted on the support windows; the meta-gradient is averaged over the tasks of
     a meta-batch and applied by Adam. The discriminator is trained on the query predictions.
     """
-    m, inner = cfg["meta"], cfg["inner"]
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
     store = FrameStore(frames)
     tasks = SceneTasks(store, _source_scenes(cfg, source), cfg["model"]["t"])
     start = checkpoint.load(init)
     if start["backbone"] != backbone:
         raise FsadError(f"{init}: a {start['backbone']} checkpoint cannot initialise {backbone}")
-    settings = {"meta": m, "inner": inner, "shots": shots, "model": cfg["model"],
-                "loss": cfg["loss"], "seed": cfg["seed"], "scenes": tasks.scenes,
-                "init": start["fingerprint"]}
-    tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m["lr_g"], m["lr_d"], settings,
-                 m["grad_clip"])
+    # The config's sections as written: they are the run's fingerprint, and `fsad detect`
+    # reads the inner rule back from the checkpoint.
+    settings = {"meta": cfg["meta"], "inner": cfg["inner"], "shots": shots,
+                "model": cfg["model"], "loss": cfg["loss"], "seed": cfg["seed"],
+                "scenes": tasks.scenes, "init": start["fingerprint"]}
+    tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m.lr_g, m.lr_d, settings,
+                 m.grad_clip)
     tr.load_weights(start)
     tr.inputs_stamp = file_stamp(frames, init)
     tr.resume()
     log.info("meta-train %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g, %s order",
-             backbone, len(tasks.scenes), m["tasks"], shots, inner["steps"], inner["optimizer"],
-             inner["lr"], "first" if m["first_order"] else "second")
+             backbone, len(tasks.scenes), m.tasks, shots, rule.steps, rule.optimizer, rule.lr,
+             "first" if m.first_order else "second")
 
     def body() -> dict:
-        return meta_iteration(tr, tasks.sample_tasks(m["tasks"], shots, tr.rng), inner,
-                              m["first_order"], m["tasks_per_pass"], m["recompute_inner"])
+        return meta_iteration(tr, tasks.sample_tasks(m.tasks, shots, tr.rng), rule,
+                              m.first_order, m.tasks_per_pass, m.recompute_inner)
 
-    tr.loop(m["iterations"], m["checkpoint_every"], body, f"meta K={shots}")
+    tr.loop(m.iterations, m.checkpoint_every, body, f"meta K={shots}")
     tr.finish()
 
 
-def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool,
+def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                    tasks_per_pass: int | None = None, recompute: bool = False) -> dict:
-    """One outer step: adapt to every task on its support windows (inner loop), take the
+    """One outer step: adapt to every task on its support windows (the inner loop, by
+    ``rule``: the same rule K-shot adaptation uses, ``fsad.adapt``), take the
     query loss of the adapted weights, and accumulate its gradient into the initial
     weights; then one Adam step, then one discriminator step on the query predictions.
 
@@ -416,9 +420,10 @@ def meta_iteration(tr: Trainer, batch: list, inner: dict, first_order: bool,
         group_tasks = zip(*batch[first:first + group], strict=True)
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
         with autocast(tr.device):
-            q_loss, pred = meta.query_losses(tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query,
-                                             first_order=first_order, recompute=recompute,
-                                             **inner)
+            q_loss, pred = meta.query_losses(
+                tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query, steps=rule.steps, lr=rule.lr,
+                optimizer=rule.optimizer, first_order=first_order,
+                windows_per_step=rule.windows_per_step, recompute=recompute)
         (q_loss.sum() / len(batch)).backward()
         q_total = q_total + q_loss.detach().sum() / len(batch)
         preds.append(pred.detach().flatten(0, 1))

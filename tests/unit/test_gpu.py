@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from fsad import config as cfgmod
+from fsad.adapt import InnerRule
 from fsad.bench import bench_trainer, random_windows
 from fsad.train import meta_iteration, pretrain_step
 
@@ -22,7 +23,7 @@ def test_training_and_meta_steps_on_cuda(backbone):
     stats = pretrain_step(tr, *random_windows(cfg, 4, gen))
     assert all(v == v for v in stats.values())  # finite, not NaN
     batch = [(*random_windows(cfg, 2, gen), *random_windows(cfg, 2, gen)) for _ in range(2)]
-    stats = meta_iteration(tr, batch, cfg["inner"], first_order=True)
+    stats = meta_iteration(tr, batch, InnerRule.from_config(cfg["inner"]), first_order=True)
     assert stats["query"] == stats["query"]
 
 

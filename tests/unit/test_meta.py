@@ -86,12 +86,6 @@ def test_one_window_per_step_cycles_through_the_support_windows():
     assert every["w"].item() == pytest.approx(W0 - LR * support_grad(W0))
 
 
-def test_adapt_writes_the_inner_loop_result_into_the_module():
-    model = Scale(W0)
-    meta.adapt(model, XS, YS, mse, steps=1, lr=LR)
-    assert model.w.item() == pytest.approx(W0 - LR * support_grad(W0))
-
-
 # --- several tasks in one batched (vmap) pass, on the real r-GAN and Eq. 2 ---
 
 def _rgan_tasks(tasks=3, shots=2, size=16):

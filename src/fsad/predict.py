@@ -1,0 +1,28 @@
+"""Batched prediction, written once: windows in, the per-frame Eq. 2 loss and PSNR of the
+predicted frames out. Scoring (``fsad.score``) and ``fsad detect`` both call :func:`predict`,
+so a frame's score cannot differ between them."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from fsad.device import autocast
+from fsad.losses import frame_loss, psnr
+from fsad.models import split_output
+
+
+@torch.no_grad()
+def predict(generator: nn.Module, x: torch.Tensor, y: torch.Tensor,
+            loss_weights: dict) -> tuple[list[float], list[float]]:
+    """Eq. 2 loss (weights ``loss_weights``) and PSNR of the generator's prediction of each
+    window's frame ``y`` (B, C, H, W) from its ``x`` (B, t, C, H, W), in eval mode, where the
+    generator's weights are and on that device's path (bf16 autocast on CUDA); the losses
+    are taken in fp32."""
+    device = next(generator.parameters()).device
+    generator.eval()
+    x, y = x.to(device), y.to(device)
+    with autocast(device):
+        pred = split_output(generator(x))[0]
+    pred = pred.float()
+    return frame_loss(pred, y, loss_weights).tolist(), psnr(pred, y).tolist()

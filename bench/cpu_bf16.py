@@ -7,8 +7,9 @@ tasks in one vmap pass and with one task per pass:
 import torch
 
 from fsad import config
-from fsad.bench import train_throughput
-from fsad.scaling import at, meta_iteration_time
+from fsad.perf.ratios import train_throughput
+from fsad.perf.scaling import meta_iteration_cost
+from fsad.perf.workload import at
 
 torch.set_num_threads(2)
 base = at(config.load("config/paper.yaml"), size=64, tasks=6, first_order=True, steps=1,
@@ -19,6 +20,6 @@ for bf16 in (False, True):
     print(f"{name}: plain step, batch 8: {train_throughput(cfg, repeats=2)['step_s']:.2f} s",
           flush=True)
     for per_pass in (None, 1):
-        seconds = meta_iteration_time(at(cfg, tasks_per_pass=per_pass), 1, repeats=1)
+        seconds = meta_iteration_cost(at(cfg, tasks_per_pass=per_pass), 1, repeats=1)["seconds"]
         print(f"{name}: meta-iteration K=1, tasks_per_pass={per_pass}: {seconds:.2f} s",
               flush=True)

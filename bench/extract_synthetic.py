@@ -1,6 +1,6 @@
 """Extraction vs decode-only on synthetic videos (the `fsad bench` data path's input: 2
 scenes x 3 MJPG videos of 120 64x64 frames, stored at 48x48 gray), for 1 to 4 decoding
-threads side by side. Decode-only and the four extractions alternate (`fsad.bench.alternate`),
+threads side by side. Decode-only and the four extractions alternate (`fsad.perf.timing.alternate`),
 15 rounds, and each ratio is the median of the per-round ratios (this machine's speed
 drifts within seconds):
     python bench/extract_synthetic.py
@@ -11,10 +11,10 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
-from fsad.bench import alternate, round_ratio
 from fsad.data.adapters import load_videos
 from fsad.data.store import write_store
 from fsad.data.synth import generate
+from fsad.perf.timing import alternate, round_ratio
 
 with tempfile.TemporaryDirectory() as tmp:
     root = generate(Path(tmp) / "synth", scenes=2, train_videos=2, test_videos=1, frames=120,

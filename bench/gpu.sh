@@ -40,7 +40,7 @@ step() {  # step NAME TIMEOUT_S COMMAND...: output to $out/NAME, a failure noted
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$out/gpu.txt"
 "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
 step gpu_tests.log 90 "$PYTHON" -m pytest -q -p no:cacheprovider tests/unit/test_gpu.py \
-  tests/unit/test_device.py tests/unit/test_throughput.py -k "not gpu_script"  # not itself
+  tests/unit/test_device.py tests/unit/perf/test_throughput.py -k "not gpu_script"  # not itself
 bench=("$PYTHON" -m fsad.cli bench --config "$config" --size "$size")
 step throughput.json 240 "${bench[@]}" --suite throughput --compile --repeats 3 --json
 step memory.json 120 "${bench[@]}" --suite memory --shots 10 --json

@@ -9,8 +9,9 @@ One JSON row per line, as `fsad bench --suite memory` writes them."""
 import argparse
 import json
 
-from fsad import scaling
 from fsad.config import load
+from fsad.perf.memory import peak_memory
+from fsad.perf.workload import at
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--bf16", action="store_true", help="cpu_bf16 autocast")
@@ -22,7 +23,7 @@ parser.add_argument("--order", choices=["second", "recomputed", "first"], action
 args = parser.parse_args()
 cfg = load("config/paper.yaml", {"cpu_bf16": args.bf16})
 for order in args.order or ["second", "recomputed", "first"]:
-    one = scaling.at(cfg, size=256, tasks=1, tasks_per_pass=1, steps=args.steps,
-                     first_order=order == "first", recompute=order == "recomputed")
-    row = scaling.peak_memory(one, 10, threads=2, limit_gb=args.limit_gb)
+    one = at(cfg, size=256, tasks=1, tasks_per_pass=1, steps=args.steps,
+               first_order=order == "first", recompute=order == "recomputed")
+    row = peak_memory(one, 10, threads=2, limit_gb=args.limit_gb)
     print(json.dumps({**row, "cpu_bf16": args.bf16}), flush=True)

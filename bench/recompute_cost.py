@@ -1,6 +1,6 @@
 """What recomputing the inner steps costs in time (meta.recompute_inner): one second-order
 meta-iteration with every inner step's graph kept, against the same with each step rebuilt
-during the outer backward, alternating (`fsad.bench.alternate`), one task, K = 5, 5 inner
+during the outer backward, alternating (`fsad.perf.timing.alternate`), one task, K = 5, 5 inner
 Adam steps, and the median of the per-round ratios:
     python bench/recompute_cost.py [--config config/paper.yaml] [--size 64] [--rounds 5]
 (docs/benchmarks.md, "Peak memory"). The ratio is the time price of the memory saving."""
@@ -11,9 +11,9 @@ import statistics
 import torch
 
 from fsad.adapt import InnerRule
-from fsad.bench import alternate, bench_trainer, round_ratio, task_batch
 from fsad.config import load
-from fsad.scaling import at
+from fsad.perf.timing import alternate, round_ratio
+from fsad.perf.workload import at, bench_trainer, task_batch
 from fsad.train import meta_iteration
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -289,8 +289,8 @@ def datasets_check(adapter, root, as_json) -> None:
               help="ratios: the side-by-side ratios; scaling: cost against K, tasks, image "
                    "size and video length; memory: peak memory of one meta-iteration at "
                    "--size with K = --shots (default 10), first order, second order and "
-                   "second order with recomputed inner steps; peer: the "
-                   "settings at which the authors' code was measured (issue #6); "
+                   "second order with recomputed inner steps; peer: fsad at the settings "
+                   "at which the authors' code was timed (figures from --reference); "
                    "throughput: at --size, fp32 against bf16 + channels_last (and "
                    "--compile), every K: samples/s, TFLOP/s against the peak, peak GPU "
                    "memory, and the config's whole grid projected from them.")
@@ -300,127 +300,30 @@ def datasets_check(adapter, root, as_json) -> None:
               help="throughput: also time the training step with torch.compile.")
 @click.option("--peak-tflops", type=click.FloatRange(min=0, min_open=True),
               help="throughput: the device's peak, for the fraction achieved (default on "
-                   "CUDA: 790, an H200's bf16 dense rate on matrix products).")
+                   "CUDA: the H200 bf16 rate in the reference figures).")
 @click.option("--memory-limit-gb", type=click.FloatRange(min=0.5), default=None,
               help="Cap the memory suite's child processes (address space, CPU).")
+@click.option("--reference", "reference_path", type=click.Path(dir_okay=False),
+              help="Figures from outside fsad, with their sources (default: the "
+                   "repository's bench/reference_figures.yaml).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @CONFIG_OPT
 @PARAMS_OPT
 @THREADS_OPT
 def bench(backbone, shots_list, repeats, suite, size, compile_g, peak_tflops, memory_limit_gb,
-          as_json, config_file, params_json, threads) -> None:
+          reference_path, as_json, config_file, params_json, threads) -> None:
     """Measure fsad's speed side by side: ratios against the limits that bound them
     (default), how the cost scales, peak memory, the authors' code's settings, and
     throughput against the hardware's peak with the grid's projected wall time."""
-    import json
-
-    from fsad import bench as b
+    from fsad.perf.report import run
 
     cfg = _cfg(config_file, params_json)
     _threads(threads)
-    if suite == "throughput":
-        _bench_throughput(cfg, backbone, shots_list, repeats, size, compile_g, peak_tflops,
-                          as_json)
-        return
-    if suite != "ratios":
-        _bench_suite(suite, cfg, backbone, shots_list, repeats, size, memory_limit_gb,
-                     as_json, threads)
-        return
-    if not shots_list:
-        k = cfg["meta"]["shots"]
-        shots_list = [k] if k != "matched" else [s for s in cfg["evaluate"]["shots"] if s > 0]
-    result = {"train": b.train_throughput(cfg, backbone, repeats),
-              "data": b.data_path(cfg, backbone, repeats),
-              "scoring": b.scoring(cfg, backbone, repeats),
-              "meta": [b.meta_vs_plain(cfg, k, backbone, repeats) for k in shots_list]}
-    result["extract_vs_decode"] = result["data"]["extract_vs_decode"]
-    result["loader_vs_model"] = result["data"]["loader_vs_model"]
-    result["score_vs_forward"] = result["scoring"]["score_vs_forward"]
-    result["meta_vs_plain"] = result["meta"][0]["meta_vs_plain"]
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    d, sc, t = result["data"], result["scoring"], result["train"]
-    click.echo(f"extraction: {d['extract_fps']:.0f} frames/s vs decode-only "
-               f"{d['decode_fps']:.0f} frames/s -> x{d['extract_vs_decode']:.2f}")
-    click.echo(f"window loader: {d['loader_windows_per_s']:.0f} windows/s vs the model's "
-               f"{d['model_windows_per_s']:.1f} -> x{d['loader_vs_model']:.1f}")
-    click.echo(f"scoring: {sc['score_fps']:.0f} frames/s vs bare forward {sc['forward_fps']:.0f}"
-               f" frames/s -> x{sc['score_vs_forward']:.2f}")
-    click.echo(f"training: {t['samples_per_s']:.1f} samples/s (batch {t['batch_size']}, "
-               f"{1000 * t['step_s']:.0f} ms/step)")
-    for r in result["meta"]:
-        click.echo(f"meta-iteration K={r['shots']} ({r['tasks']} tasks x {r['inner_steps']} "
-                   f"inner steps, {'first' if r['first_order'] else 'second'} order): "
-                   f"{r['meta_iteration_s']:.3f} s vs {r['plain_passes_s']:.3f} s for "
-                   f"{r['passes']} plain passes -> x{r['meta_vs_plain']:.2f}; one task per "
-                   f"pass {r['one_task_per_pass_s']:.3f} s -> batching x"
-                   f"{r['batching_speedup']:.2f}")
-
-
-def _bench_throughput(cfg, backbone, shots_list, repeats, size, compile_g, peak_tflops,
-                      as_json) -> None:
-    import json
-
-    from fsad import scaling, throughput
-
-    def progress(r: dict) -> None:
-        click.echo(f"measured {throughput.describe(r)}", err=True)
-
-    result = throughput.throughput(scaling.at(cfg, size=size), backbone, list(shots_list),
-                                   repeats, peak_tflops, compile_g, progress)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    peak = f", peak {result['peak_tflops']:g} TFLOP/s" if result["peak_tflops"] else ""
-    click.echo(f"{result['device']} (torch {result['torch']}), {backbone} at "
-               f"{size}x{size}, widths {result['widths']}{peak}")
-    for r in result["rows"]:
-        click.echo(throughput.describe(r))
-    p = result["projection"]
-    if p is None:
-        click.echo("grid projection: needs every evaluated K (leave out --shots)")
-        return
-    click.echo(f"grid projection, one job after another: pre-training "
-               f"{_duration(p['pretrain_s'])}, meta-training {_duration(p['meta_s'])}, "
-               f"{p['score_jobs']} scoring jobs {_duration(p['score_s'])} -> "
-               f"{_duration(p['total_s'])}"
-               + (f" (test frames estimated: {', '.join(p['estimated_frames'])})"
-                  if p["estimated_frames"] else "")
-               + (f" (not scored, test frames unknown: {', '.join(p['unscored'])})"
-                  if p["unscored"] else ""))
-
-
-def _duration(seconds: float) -> str:
-    """``235.0 h``, ``12.5 min`` or ``41 s``: a projection's size at a glance."""
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-
-
-def _bench_suite(suite, cfg, backbone, shots_list, repeats, size, limit_gb, as_json,
-                 threads) -> None:
-    import json
-
-    from fsad import scaling as s
-
-    if suite == "scaling":
-        result = {"rows": s.scaling(cfg, backbone, repeats)}
-    elif suite == "memory":
-        k = shots_list[0] if shots_list else 10
-        result = {"rows": s.memory_suite(cfg, size, k, backbone, threads, limit_gb)}
-    else:
-        result = s.peer(cfg, backbone, repeats)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    for r in result["rows"]:
-        click.echo("  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                             for k, v in r.items()))
-    if suite == "peer":
-        click.echo(f"forward GFLOP per window: {result['gflop_per_window_64']:.1f} at 64x64, "
-                   f"{result['gflop_per_window_256']:.1f} at 256x256 (authors' code: "
-                   f"{s.PEER['gflop_per_frame_256']:.0f} at 256x256)")
+    click.echo(run(suite, cfg, backbone=backbone, shots=list(shots_list), repeats=repeats,
+                   size=size, compile_g=compile_g, peak_tflops=peak_tflops,
+                   memory_limit_gb=memory_limit_gb, threads=threads,
+                   reference_path=reference_path, as_json=as_json,
+                   progress=lambda line: click.echo(line, err=True)))
 
 
 @cli.command()

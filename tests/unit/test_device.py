@@ -1,4 +1,5 @@
-"""The deterministic switch (config `deterministic`) and its bilinear resizing."""
+"""The deterministic switch (config `deterministic`) and its bilinear resizing; the fast
+path (bf16 autocast, channels_last) switched on and off."""
 
 import os
 
@@ -99,3 +100,18 @@ def test_cpu_bf16_gives_cpu_runs_the_cuda_fast_path():
     with device.autocast(cpu):
         assert torch.nn.Conv2d(3, 8, 3)(torch.rand(1, 3, 8, 8)).dtype == torch.float32
     assert device.prepare(torch.nn.Conv2d(3, 8, 3), cpu).weight.is_contiguous()
+
+
+def test_fast_path_can_be_forced_either_way_and_is_restored():
+    cpu = torch.device("cpu")
+    assert not device.fast(cpu)
+    with device.fast_path(True):
+        assert device.fast(cpu)
+        layer = device.prepare(torch.nn.Conv2d(3, 4, 3), cpu)
+        assert layer.weight.is_contiguous(memory_format=torch.channels_last)
+        with device.autocast(cpu):
+            assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+        with device.fast_path(False):
+            assert not device.fast(cpu)
+        assert device.fast(cpu)
+    assert not device.fast(cpu)

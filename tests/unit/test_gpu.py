@@ -6,7 +6,7 @@ import torch
 
 from fsad import config as cfgmod
 from fsad.adapt import InnerRule
-from fsad.bench import bench_trainer, random_windows
+from fsad.perf.workload import bench_trainer, random_windows
 from fsad.train import meta_iteration, pretrain_step
 
 pytestmark = [pytest.mark.gpu,
@@ -28,12 +28,13 @@ def test_training_and_meta_steps_on_cuda(backbone):
 
 
 def test_throughput_suite_on_cuda_reports_memory_and_the_share_of_the_peak():
-    from fsad import throughput
+    from fsad.perf import reference, throughput
 
     cfg = cfgmod.load(overrides={"device": "cuda", "frames": {"height": 32, "width": 32}})
-    result = throughput.throughput(cfg, shots=[1], repeats=1)
-    assert result["peak_tflops"] == throughput.H200_BF16_TFLOPS
+    figures = reference.load()
+    result = throughput.throughput(cfg, shots=[1], repeats=1, figures=figures)
+    assert result["peak_tflops"] == figures["peak_tflops"]["cuda"]
     rows = result["rows"]
     assert [r["pipeline"] for r in rows[:2]] == [False, True]  # CUDA runs the fast path
-    for r in rows[:-1]:  # scoring is timed through fsad.scaling, without the allocator's peak
+    for r in rows[:-1]:  # scoring is timed through fsad.perf.scaling, without the allocator's peak
         assert r["peak_gb"] > 0 and 0 < r["peak_fraction"] < 1

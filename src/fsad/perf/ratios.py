@@ -1,6 +1,7 @@
-"""Side-by-side measurements (`fsad bench`). Every figure is a ratio of two things timed in
-the same process on the same inputs, alternating round by round, and the median of the
-per-round ratios is reported (``alternate``), so machine noise mostly cancels.
+"""The default suite of `fsad bench` (``--suite ratios``): side-by-side measurements. Every
+figure is a ratio of two things timed in the same process on the same inputs, alternating
+round by round, and the median of the per-round ratios is reported (``alternate``), so
+machine noise mostly cancels.
 
 * ``train``: plain training throughput (samples/s) at the config's batch size;
 * ``extract_vs_decode``: frames/s of extraction into the HDF5 store against OpenCV
@@ -21,80 +22,18 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from fsad import meta
-from fsad.adapt import InnerRule
+from fsad.adapt import InnerRule, MetaSettings
 from fsad.device import autocast
 from fsad.models import split_output
-from fsad.train import Trainer, meta_iteration, pretrain_step
-
-
-def median_time(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
-    """Median wall time of ``fn`` over ``repeats`` runs, after ``warmup`` runs."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def count_flops(fn: Callable[[], object]) -> int:
-    """FLOPs of one call of ``fn`` (eager), as PyTorch's FlopCounterMode counts them
-    (convolutions and matrix products, 2 per multiply-add)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        fn()
-    return counter.get_total_flops()
-
-
-def alternate(fns: list[Callable[[], object]], rounds: int) -> list[list[float]]:
-    """Wall times of ``fns``, run one after another in each of ``rounds`` rounds after a
-    warm-up run each: drift in this machine's speed (within seconds) then hits them alike,
-    and a ratio taken within each round cancels it."""
-    for fn in fns:
-        fn()
-    return [[median_time(fn, 1, 0) for fn in fns] for _ in range(rounds)]
-
-
-def round_ratio(rounds: list[list[float]]) -> float:
-    """The median over rounds of the first time over the second."""
-    return statistics.median(a / b for a, b in rounds)
-
-
-def bench_trainer(cfg: dict, backbone: str) -> Trainer:
-    """A freshly initialised Trainer for timing: nothing is read or written."""
-    f = cfg["frames"]
-    frames = {"height": f["height"], "width": f["width"], "channels": f["channels"]}
-    return Trainer(cfg, backbone, frames, Path("unused.pt"), "bench", 1e-4, 1e-4, {})
-
-
-def random_windows(cfg: dict, n: int, gen: torch.Generator):
-    """``n`` random (x, y) windows of the config's frame size: x (n, t, C, H, W), y (n, C, H, W)."""
-    f, t = cfg["frames"], cfg["model"]["t"]
-    x = torch.rand(n, t, f["channels"], f["height"], f["width"], generator=gen)
-    y = torch.rand(n, f["channels"], f["height"], f["width"], generator=gen)
-    return x, y
-
-
-def task_batch(cfg: dict, shots: int, seed: int = 0) -> list:
-    """``meta.tasks`` random tasks of K support and K query windows, as meta-training
-    samples them: a list of (xs, ys, xq, yq)."""
-    gen = torch.Generator().manual_seed(seed)
-    batch = []
-    for _ in range(cfg["meta"]["tasks"]):
-        xs, ys = random_windows(cfg, shots, gen)
-        xq, yq = random_windows(cfg, shots, gen)
-        batch.append((xs, ys, xq, yq))
-    return batch
+from fsad.perf.timing import alternate, median_time, round_ratio
+from fsad.perf.workload import bench_trainer, random_windows, task_batch
+from fsad.train import meta_iteration, pretrain_step
 
 
 def train_throughput(cfg: dict, backbone: str = "rgan", repeats: int = 5) -> dict:
@@ -106,7 +45,7 @@ def train_throughput(cfg: dict, backbone: str = "rgan", repeats: int = 5) -> dic
 
 
 def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 3) -> dict:
-    m, rule = cfg["meta"], InnerRule.from_config(cfg["inner"])
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
     tr = bench_trainer(cfg, backbone)
     batch = task_batch(cfg, shots)
 
@@ -129,17 +68,19 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
         tr.discriminator_step(torch.cat([yq for *_, yq in batch]),
                               torch.cat(preds[-len(batch):]))
 
-    def meta_step(per_pass=m["tasks_per_pass"]) -> None:
-        meta_iteration(tr, batch, rule, m["first_order"], per_pass, m["recompute_inner"])
+    def meta_step(settings: MetaSettings = m) -> None:
+        meta_iteration(tr, batch, rule, settings.first_order, settings.tasks_per_pass,
+                       settings.recompute_inner)
 
-    rounds = alternate([meta_step, plain, lambda: meta_step(1)], repeats)
+    rounds = alternate([meta_step, plain, lambda: meta_step(replace(m, tasks_per_pass=1))],
+                       repeats)
     meta_s, plain_s, seq_s = (statistics.median(t) for t in zip(*rounds, strict=True))
-    return {"shots": shots, "tasks": m["tasks"], "inner_steps": rule.steps,
-            "first_order": m["first_order"], "tasks_per_pass": m["tasks_per_pass"],
+    return {"shots": shots, "tasks": m.tasks, "inner_steps": rule.steps,
+            "first_order": m.first_order, "tasks_per_pass": m.tasks_per_pass,
             "passes": passes, "meta_iteration_s": meta_s, "plain_passes_s": plain_s,
-            "meta_vs_plain": round_ratio([[m, p] for m, p, _ in rounds]),
+            "meta_vs_plain": round_ratio([[t_meta, t_plain] for t_meta, t_plain, _ in rounds]),
             "one_task_per_pass_s": seq_s,
-            "batching_speedup": round_ratio([[s, m] for m, _, s in rounds])}
+            "batching_speedup": round_ratio([[t_seq, t_meta] for t_meta, _, t_seq in rounds])}
 
 
 def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:

@@ -10,7 +10,7 @@ CPU only with ``cpu_bf16``. On one device, in one process, this times:
 * ``meta``: one meta-iteration at each K of a meta-trained model (the config's tasks, inner
   steps and order), as the pipeline runs it (on CUDA: the fast path). ``torch.compile``
   does not reach it (Dynamo does not trace a compiled module under the inner loop's
-  ``torch.func.grad`` called from eager code, PyTorch issue #128711; it runs eagerly), so
+  ``torch.func.grad`` called from eager code, pytorch/pytorch#128711; it runs eagerly), so
   it is not timed compiled;
 * ``adapt``: one K-shot adaptation (the config's ``inner`` rule) at each evaluated K;
 * ``score``: scoring's batched forward pass with Eq. 2 per frame, in frames.
@@ -20,7 +20,9 @@ Each row gives seconds, samples (windows) per second, the FLOPs of one call as
 the achieved TFLOP/s and its fraction of ``peak_tflops``, and on CUDA the allocator's peak
 memory during the call. :func:`project` multiplies the rows by the work of the config's
 grid (its sources, targets, K, seeds, steps and iterations) for one device running the jobs
-one after another.
+one after another. The test frames of released datasets and the default peak on CUDA come
+from the reference figures (``fsad.perf.reference``); without them, such targets are listed
+as unscored and no fraction of the peak is given.
 """
 
 from __future__ import annotations
@@ -31,22 +33,12 @@ from collections.abc import Callable
 import torch
 
 from fsad import device as devmod
-from fsad.adapt import InnerRule, adapt
-from fsad.bench import bench_trainer, count_flops, median_time, random_windows, task_batch
+from fsad.adapt import InnerRule, MetaSettings, adapt
 from fsad.config import adapted_shots, meta_shots
-from fsad.scaling import scoring_time
+from fsad.perf.scaling import scoring_cost
+from fsad.perf.timing import count_flops, median_time
+from fsad.perf.workload import bench_trainer, random_windows, task_batch
 from fsad.train import meta_iteration, pretrain_step
-
-# An H200's bf16 dense rate, measured on 8192^3 matrix products (issue #6; the device
-# notes measured 769 to 798 TFLOP/s). The default fraction's denominator on CUDA.
-H200_BF16_TFLOPS = 790.0
-
-# Test frames of the paper's targets as released (../shared/reference/datasets.md).
-# UR Fall's is an estimate: its 2,995 labelled fall frames plus adl-31..40, taken as a
-# quarter of adls.csv's 8,549 rows (the per-sequence counts are not in the reference).
-TEST_FRAMES = {"ped1": 7200, "ped2": 2010, "avenue": 15324, "urfall": 2995 + 8549 // 4,
-               "shanghaitech": 40791}
-ESTIMATED = {"urfall"}
 
 
 def test_frames(cfg: dict, target: str, known: dict) -> int | None:
@@ -122,19 +114,19 @@ def _train_step(cfg: dict, backbone: str, repeats: int, fast: bool, compiled: bo
 
 
 def meta_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None) -> dict:
-    m, rule = cfg["meta"], InnerRule.from_config(cfg["inner"])
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
     _fresh()
     tr = bench_trainer(cfg, backbone)
     batch = task_batch(cfg, k)
 
     def step() -> dict:
-        return meta_iteration(tr, batch, rule, m["first_order"], m["tasks_per_pass"],
-                              m["recompute_inner"])
+        return meta_iteration(tr, batch, rule, m.first_order, m.tasks_per_pass,
+                              m.recompute_inner)
 
-    windows = m["tasks"] * (support_windows(rule, k) + k)  # support passes + query
+    windows = m.tasks * (support_windows(rule, k) + k)  # support passes + query
     return row("meta-iteration", windows, count_flops(step), measure(step, repeats, tr.device),
-               peak, shots=k, tasks=m["tasks"], inner_steps=rule.steps,
-               first_order=m["first_order"])
+               peak, shots=k, tasks=m.tasks, inner_steps=rule.steps,
+               first_order=m.first_order)
 
 
 def adapt_row(cfg: dict, k: int, backbone: str, repeats: int, peak: float | None) -> dict:
@@ -156,7 +148,7 @@ def score_row(cfg: dict, backbone: str, repeats: int, peak: float | None) -> dic
     frames = 4 * bs  # four full batches scored
     _fresh()
     flops = _score_flops(cfg, backbone, frames)
-    timing = {"seconds": scoring_time(cfg, frames + t, backbone, repeats)}
+    timing = {"seconds": scoring_cost(cfg, frames + t, backbone, repeats)["seconds"]}
     return row("scoring", frames, flops, timing, peak, batch_size=bs)
 
 
@@ -172,13 +164,15 @@ def _score_flops(cfg: dict, backbone: str, frames: int) -> int:
 
 def throughput(cfg: dict, backbone: str = "rgan", shots: list[int] | None = None,
                repeats: int = 2, peak_tflops: float | None = None, compile_g: bool = False,
-               on_row: Callable[[dict], None] | None = None) -> dict:
+               on_row: Callable[[dict], None] | None = None,
+               figures: dict | None = None) -> dict:
     """Every row of the suite at the config's frame size, and the grid's projection.
     ``on_row`` sees each row as soon as it is measured (progress, and what is left if a
-    later one never ends); the compiled step, the riskiest, comes last."""
+    later one never ends); the compiled step, the riskiest, comes last. ``figures``: the
+    reference figures (test frames of released datasets, the default peak on CUDA)."""
     dev = devmod.pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
-    if peak_tflops is None and dev.type == "cuda":
-        peak_tflops = H200_BF16_TFLOPS
+    if peak_tflops is None and dev.type == "cuda" and figures is not None:
+        peak_tflops = figures["peak_tflops"]["cuda"]
     k_meta, k_adapt = (shots, shots) if shots else (meta_shots(cfg), adapted_shots(cfg))
     rows = []
     for r in _measure(cfg, backbone, k_meta, k_adapt, repeats, peak_tflops,
@@ -194,7 +188,7 @@ def throughput(cfg: dict, backbone: str = "rgan", shots: list[int] | None = None
             "torch": torch.__version__, "size": [f["height"], f["width"], f["channels"]],
             "widths": cfg["model"]["widths"], "backbone": backbone,
             "peak_tflops": peak_tflops, "rows": rows,
-            "projection": project(cfg, rows) if covered else None}
+            "projection": project(cfg, rows, figures) if covered else None}
 
 
 def _measure(cfg, backbone, k_meta, k_adapt, repeats, peak, pipeline_fast, compile_g):
@@ -221,14 +215,16 @@ def describe(r: dict) -> str:
             f"{r['tflops']:.2f} TFLOP/s{share}{memory}{faster}")
 
 
-def project(cfg: dict, rows: list[dict], known: dict | None = None) -> dict:
+def project(cfg: dict, rows: list[dict], figures: dict | None = None) -> dict:
     """Seconds the config's grid would take on this device, one job after another, from
     the rows of what the pipeline runs (``pipeline``; not the compiled one): pre-training and
     the meta-training of every K per source and backbone, then per (source, target,
     backbone) every scoring job of the evaluation (K = 0 once; each K > 0 once per method
     and seed, each with one adaptation). Frame extraction (CPU work) is not included;
-    a target whose test frame count is unknown is listed under ``unscored``."""
-    known = TEST_FRAMES if known is None else known
+    a target whose test frame count is unknown (not generated, and not in ``figures``, the
+    reference figures) is listed under ``unscored``."""
+    reference = (figures or {}).get("test_frames", {})
+    known, estimated = reference.get("frames", {}), set(reference.get("estimated", ()))
     by = {(r["what"], r.get("shots")): r["seconds"] for r in rows if r.get("pipeline", True)}
     frame_s = next(r["seconds"] / r["samples"] for r in rows if r["what"] == "scoring")
     models = len(cfg["sources"]) * len(cfg["backbones"])
@@ -251,4 +247,4 @@ def project(cfg: dict, rows: list[dict], known: dict | None = None) -> dict:
     return {"pretrain_s": pretrain_s, "meta_s": meta_s, "score_s": score_s,
             "score_jobs": jobs, "total_s": pretrain_s + meta_s + score_s,
             "total_h": (pretrain_s + meta_s + score_s) / 3600, "unscored": unscored,
-            "estimated_frames": sorted(ESTIMATED & set(cfg["targets"]))}
+            "estimated_frames": sorted(estimated & set(cfg["targets"]))}

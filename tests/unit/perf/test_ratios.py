@@ -1,0 +1,29 @@
+"""`fsad bench` (the ratios suite) at a tiny size: it runs, and measures the work the config
+describes (no timing thresholds)."""
+
+import json
+import subprocess
+import sys
+
+from fsad import config
+from tests.conftest import REPO
+
+
+def test_bench_json_measures_the_configured_work():
+    smoke = config.load(REPO / "config/smoke.yaml")
+    result = subprocess.run(
+        [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
+         "--repeats", "1", "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("extract_vs_decode", "loader_vs_model", "meta_vs_plain", "score_vs_forward"):
+        assert isinstance(data[key], float), key
+    # the data path's scene: 2 scenes x 3 videos x max(synth.frames, 60) frames, as stored
+    assert data["data"]["frames"] == 2 * 3 * max(smoke["synth"]["frames"], 60)
+    # one meta-trained model per evaluated K > 0 (meta.shots: matched)
+    assert smoke["meta"]["shots"] == "matched"
+    assert [m["shots"] for m in data["meta"]] == [k for k in smoke["evaluate"]["shots"] if k]
+    # plain passes: per task, one per inner step (all K windows each) and one for the query
+    tasks, steps = smoke["meta"]["tasks"], smoke["inner"]["steps"]
+    assert all(m["passes"] == tasks * (steps + 1) for m in data["meta"])
+    assert data["train"]["batch_size"] == smoke["pretrain"]["batch_size"]

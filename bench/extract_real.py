@@ -1,8 +1,9 @@
 """Extraction vs decode-only on a real image-folder dataset, at the default and the paper's
 frame size:
-    python bench/extract_real.py frames ../shared/data/ped2 [VIDEOS]
-Two decode-only baselines on the same files: plain OpenCV (one cv2.imread after another, one
-thread: the issue's yardstick) and fsad's own decoding (`Video.frames()`, two threads).
+    python bench/extract_real.py frames PED2_ROOT [VIDEOS]
+(PED2_ROOT: UCSD Ped2 in the frames + .mat re-packaging). Two decode-only baselines on the
+same files: plain OpenCV (one cv2.imread after another, one thread) and fsad's own decoding
+(`Video.frames()`, two threads).
 (docs/benchmarks.md: the `extract_vs_decode` rows on UCSD Ped2)."""
 
 import statistics

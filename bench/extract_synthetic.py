@@ -1,8 +1,8 @@
 """Extraction vs decode-only on synthetic videos (the `fsad bench` data path's input: 2
 scenes x 3 MJPG videos of 120 64x64 frames, stored at 48x48 gray), for 1 to 4 decoding
-threads side by side. Decode-only and the four extractions alternate (`fsad.perf.timing.alternate`),
-15 rounds, and each ratio is the median of the per-round ratios (this machine's speed
-drifts within seconds):
+threads side by side. Decode-only and the four extractions alternate
+(`fsad.perf.timing.alternate`), 15 rounds, and each ratio is the median of the per-round
+ratios (this machine's speed drifts within seconds):
     python bench/extract_synthetic.py
 (docs/benchmarks.md: the synthetic row of the extraction table)."""
 

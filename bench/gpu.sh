@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Issue #6, item 6: r-GAN at the paper's widths and 256x256 on a lent GPU, in one device
-# call. The GPU image has PyTorch and every fsad dependency but jsonschema; fetch that as
-# wheels here, once (into .whl/, which git ignores):
+# r-GAN at the paper's widths and 256x256 on one CUDA GPU, in one run of at most 8 minutes
+# (a few minutes on an H200), with step limits that leave room to rerun. On a GPU machine
+# whose Python has PyTorch and every fsad dependency but jsonschema, fetch that as wheels
+# first, on a machine with network access (into .whl/, which git ignores):
 #   bash bench/gpu.sh fetch
-# then, through the device tool, from the repository root (a few minutes on an H200):
-#   run(command="bash bench/gpu.sh", carry=[".whl"], timeout_s=480)
+# then, from the repository root on the GPU machine, with .whl/ copied along:
+#   bash bench/gpu.sh
 # It writes to $OUT (or ./gpu_out): the GPU tests' log, `fsad bench --suite throughput`
-# (fp32 / bf16 + channels_last / + torch.compile, every K, TFLOP/s against 790, the
-# paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
+# (fp32 / bf16 + channels_last / + torch.compile, every K, TFLOP/s against the peak in
+# bench/reference_figures.yaml, the paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
 # first and second order), each as .json and as text. CONFIG and SIZE override the
 # defaults (a CPU dry run: CONFIG=config/smoke.yaml SIZE=32 PYTHON=.venv/bin/python).
 set -uo pipefail

@@ -1,10 +1,11 @@
-"""Tables and figures from results/auc.csv and the scores files.
+"""Tables and figures from results/auc.csv and the scores files (`fsad report`).
 
-* ``auc_markdown``: the paper's layout: one row per (source, target, backbone), pre-trained
-  and meta-trained side by side for every K, mean +- standard deviation over seeds (%).
-* ``plot_scores``: per test video, the normalised score (Eq. 4) over time with the
-  anomalous frames shaded, one line per method.
-* ``plot_roc``: ROC curves of every method and K for one target.
+* ``auc_tables``: the paper's layout: one row per (source, target, backbone), pre-trained
+  and meta-trained side by side for every K, mean +- standard deviation over seeds (%), as
+  Markdown (and, optionally, the same cells as CSV).
+* ``plot_target``: for one (source, target, backbone), the ROC curves of every method and K
+  (``roc.png``) and, per test video, the normalised score (Eq. 4) over time with the
+  anomalous frames shaded, one line per method (``scores_<video>.png``).
 """
 
 from __future__ import annotations

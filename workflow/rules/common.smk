@@ -46,15 +46,16 @@ CODE_TRAIN = code(
     "models",
     "losses.py",
     "meta.py",
+    "adapt.py",
     "train.py",
     "checkpoint.py",
     "device.py",
     "data/store.py",
     "data/windows.py",
 )
-CODE_SCORE = CODE_TRAIN + code("score.py")
-CODE_EVAL = code("metrics.py")
-CODE_REPORT = code("metrics.py", "report.py")
+CODE_SCORE = CODE_TRAIN + code("predict.py", "score.py", "atomic.py")
+CODE_EVAL = code("metrics.py", "atomic.py")
+CODE_REPORT = code("metrics.py", "report.py", "atomic.py")
 
 
 # The standard (full-data) setting trains on a target's own training videos: that target

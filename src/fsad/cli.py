@@ -54,7 +54,8 @@ def cli(verbose: bool) -> None:
 
 @cli.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Folder to write the benchmark into (replaced atomically).")
+              help="Folder to write the benchmark into (replaced atomically, and only if "
+                   "fsad made it or it is empty).")
 @CONFIG_OPT
 @PARAMS_OPT
 def synth(out, config_file, params_json) -> None:
@@ -63,7 +64,7 @@ def synth(out, config_file, params_json) -> None:
 
     s = _cfg(config_file, params_json)["synth"]
     check_settings(s)
-    generate(Path(out), **s)
+    generate(Path(out), **s, inputs=[Path(config_file)] if config_file else [])
     click.echo(f"wrote {s['scenes']} scenes to {out}", err=True)
 
 

@@ -111,16 +111,24 @@ def decode_images(files: list[Path]) -> ImageFrames:
     return ImageFrames(files)
 
 
-def read_mat_intervals(path: Path) -> list[np.ndarray]:
-    """The `gt` cell of a frames+.mat label file: one (2, K) [starts; ends] array per video."""
+def load_mat(path: Path, fix: str, **options) -> dict:
+    """``scipy.io.loadmat`` with one-line errors. A label file that is not a .mat at all (a
+    pickle, a text file) or is truncated makes scipy fail deep inside its parser with any
+    exception type (IndexError, KeyError, struct or zlib errors), so every exception is
+    turned into the message; none of them can be a bug of fsad's."""
     from scipy.io import loadmat
-    from scipy.io.matlab import MatReadError
 
     try:
-        mat = loadmat(path)
-    except (MatReadError, ValueError, NotImplementedError, OSError, TypeError) as exc:
-        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc}); re-download "
-                        "the label file") from None
+        return loadmat(path, **options)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({reason}; not a .mat "
+                        f"file, or truncated); {fix}") from None
+
+
+def read_mat_intervals(path: Path) -> list[np.ndarray]:
+    """The `gt` cell of a frames+.mat label file: one (2, K) [starts; ends] array per video."""
+    mat = load_mat(path, "re-download the label file")
     if "gt" not in mat:
         raise FsadError(f"{path}: no variable 'gt' (expected a 1xN cell of [starts; ends]); "
                         "re-download the label file")

@@ -83,5 +83,12 @@ def atomic_dir(out: str | Path, inputs: Iterable[str | Path] = (),
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
+    # Messages name the folder the user asked for, not its temporary sibling.
+    except OSError as exc:
+        if exc.filename and str(exc.filename).startswith(str(tmp)):
+            exc.filename = str(out) + str(exc.filename)[len(str(tmp)):]
+        raise
+    except FsadError as exc:
+        raise FsadError(str(exc).replace(str(tmp), str(out))) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -86,6 +86,11 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     videos = store.select(scenes, "test")
     if not videos:
         raise FsadError(f"{store.path}: target '{target}' has no test videos")
+    for video in videos:  # no window, so no score: its labels would silently drop out
+        if video.length <= t:
+            raise FsadError(f"{store.path}: test video {video.id} has {video.length} frames, "
+                            f"too short for one scored frame (t + 1 = {t + 1}); use longer "
+                            "videos or leave this one out of the dataset")
     rows = []
     for video in tqdm(videos, desc=f"score {target} K={shots}", disable=None):
         clip_frames, clip_labels = store.frames(video.id), store.labels(video.id)

@@ -10,11 +10,9 @@ import os
 import resource
 import signal
 import subprocess
-from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from tests.helpers.cli import FSAD, files, one_line_error
 
@@ -43,19 +41,8 @@ def test_checkpoint_write_on_a_full_disk_names_the_checkpoint(tiny_store, tmp_pa
     assert not [f for f in files(out) if ".tmp-" in f or f == "model.pt"]
 
 
-@pytest.fixture(scope="module")
-def model(tiny_store, tmp_path_factory) -> Path:
-    from fsad import config as cfgmod
-    from fsad.train import pretrain
-
-    cfg = cfgmod.load(overrides={**SMALL, "pretrain": {"steps": 2, "batch_size": 2,
-                                                       "checkpoint_every": 2}})
-    out = tmp_path_factory.mktemp("model") / "model.pt"
-    pretrain(cfg, tiny_store, "s", "rgan", out)
-    return out
-
-
-def test_annotated_video_that_does_not_fit_is_reported_not_counted(model, tiny_synth, tmp_path):
+def test_annotated_video_that_does_not_fit_is_reported_not_counted(tiny_model, tiny_synth,
+                                                                   tmp_path):
     # Noise compresses badly: at 128x128 the annotated .avi grows far past the 64 KiB
     # limit, while the scores CSV and plot of the same video stay well below it.
     video = tmp_path / "camera.avi"
@@ -65,7 +52,7 @@ def test_annotated_video_that_does_not_fit_is_reported_not_counted(model, tiny_s
         writer.write(rng.integers(0, 255, (128, 128, 3), np.uint8))
     writer.release()
     out = tmp_path / "out"
-    result = run_limited(64 * 1024, "detect", "--model", model, "--normal",
+    result = run_limited(64 * 1024, "detect", "--model", tiny_model, "--normal",
                          tiny_synth / "s00/training/01.avi", "--shots", 1, video, "--out", out,
                          "--annotate", "--steps", 1, "--params", json.dumps({"device": "cpu"}))
     one_line_error(result, "out/camera.annotated.avi: only", "frames written can be read back",

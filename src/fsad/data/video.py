@@ -11,6 +11,25 @@ import numpy as np
 from fsad import FsadError
 from fsad.ioerrors import final_path
 
+# Still-image signatures: FFmpeg opens an image under any name as a one-frame video.
+IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF87a": "GIF",
+               b"GIF89a": "GIF", b"BM": "BMP", b"II*\x00": "TIFF", b"MM\x00*": "TIFF",
+               b"RIFF": "WebP"}
+
+
+def refuse_image(path: Path) -> None:
+    """Refuse a still image named like a video (a PNG saved as `.avi`), which FFmpeg would
+    decode as a video of one frame."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return  # missing or unreadable: OpenCV's open reports it
+    for magic, kind in IMAGE_MAGIC.items():
+        if head.startswith(magic) and (kind != "WebP" or head[8:12] == b"WEBP"):
+            raise FsadError(f"{path}: a {kind} image, not a video; give the video file, or "
+                            "put still frames in a folder of images")
+
 
 def read_frames(path: Path) -> Iterator[np.ndarray]:
     """Yield the frames of a video file as BGR uint8 arrays (H, W, 3), in order.
@@ -19,6 +38,7 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
     (an interrupted download or copy): decoding stops early without any error from OpenCV,
     so the counts are compared and the file refused rather than silently shortened. One
     frame of slack: some containers round the count their header announces."""
+    refuse_image(path)
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise FsadError(f"{path}: OpenCV cannot open this video (missing, unreadable or an "
@@ -48,6 +68,7 @@ def header_frame_count(path: Path) -> int:
     Needed where labels are intervals and the frames are still inside a video file; the
     extraction step compares the labels with the decoded frames afterwards.
     """
+    refuse_image(path)
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():

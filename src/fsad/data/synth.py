@@ -83,12 +83,16 @@ class Thing:
     script: dict = field(default_factory=dict)  # per-kind behaviour state
 
 
+def scene_name(index: int) -> str:
+    return f"s{index:02d}"
+
+
 def scene_params(index: int, rng: np.random.Generator) -> SceneParams:
     # Directions spread around the circle by the golden angle so that any 8 scenes cover
     # very different motions, plus a little jitter.
     direction = (index * 137.508 + rng.uniform(-10, 10)) % 360
     return SceneParams(
-        name=f"s{index:02d}",
+        name=scene_name(index),
         direction_deg=float(direction),
         speed=float(np.exp(rng.uniform(np.log(0.7), np.log(2.8)))),
         size=float(rng.uniform(2.5, 5.5)),

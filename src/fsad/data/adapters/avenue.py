@@ -110,6 +110,11 @@ def _mask_files(root: Path, tests: dict[int, Path]) -> dict[int, Path]:
     return masks
 
 
+def scene_names(root: Path, scene: str = "avenue", **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene]
+
+
 def videos(root: Path, labels: str = "masks", label_file: str = "avenue.mat",
            scene: str = "avenue") -> list[Video]:
     if labels not in LABEL_CHOICES:

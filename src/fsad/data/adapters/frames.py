@@ -157,6 +157,11 @@ def intervals_to_labels(intervals: np.ndarray, length: int, where: str) -> np.nd
     return labels
 
 
+def scene_names(root: Path, scene: str | None = None, **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene or root.name]
+
+
 def videos(root: Path, label_file: str | None = None, scene: str | None = None) -> list[Video]:
     scene = scene or root.name
     split_dirs = {"train": root / "training" / "frames", "test": root / "testing" / "frames"}

@@ -38,6 +38,14 @@ def _labels(path: Path) -> np.ndarray:
     return np.array(values, dtype=np.uint8)
 
 
+def scene_names(root: Path, **_) -> list[str] | None:
+    """The scenes listed in meta.json (None when it cannot be read: ``videos`` says why)."""
+    try:
+        return sorted(json.loads((root / "meta.json").read_text())["scenes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def videos(root: Path) -> list[Video]:
     meta_path = root / "meta.json"
     if not meta_path.is_file():

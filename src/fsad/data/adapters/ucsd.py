@@ -65,6 +65,11 @@ def _clips(folder: Path, prefix: str) -> list[Path]:
     return clips
 
 
+def scene_names(root: Path, scene: str | None = None, **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene or root.name]
+
+
 def videos(root: Path, scene: str | None = None) -> list[Video]:
     scene = scene or root.name
     train_dir, test_dir = root / "Train", root / "Test"

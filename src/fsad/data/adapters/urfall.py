@@ -217,6 +217,11 @@ def _check_options(fall_labels: Collection[int], adl_labels: Collection[int], un
         raise FsadError(f"urfall adapter: train_adls must be >= 0, not {train_adls}")
 
 
+def scene_names(root: Path, scene: str = "urfall", **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene]
+
+
 def videos(root: Path, fall_labels: Collection[int] = (0, 1), adl_labels: Collection[int] = (),
            unlabelled: str = "drop", train_adls: int = 30, scene: str = "urfall") -> list[Video]:
     _check_options(fall_labels, adl_labels, unlabelled, train_adls)

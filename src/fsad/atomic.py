@@ -15,7 +15,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` to write; it is renamed onto ``path`` when the
     block succeeds and removed when it fails. The suffix is kept, so writers that choose a
     format by extension (matplotlib, OpenCV) still do. Temporaries of ``path`` left by
-    killed earlier writers are removed first, so a rerun leaves no strays."""
+    killed earlier writers are removed first, so a rerun leaves no strays. An operating-system
+    error without a file name (a write that found the disk full) gets ``path`` as its name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(path)
@@ -23,6 +24,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        # A failed write() or fsync() carries no file name; without one the message could
+        # not say which output the full disk stopped.
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

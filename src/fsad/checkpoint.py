@@ -24,6 +24,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pickle
+import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -105,7 +108,18 @@ def load(path: str | Path) -> dict:
     if not path.is_file():
         raise FsadError(f"checkpoint not found: {path}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol of a foreign file before refusing it;
+            # the refusal below is the one line the user needs.
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's own text suggests weights_only=False, which would run the file's code.
+        found = re.search(r"GLOBAL (\S+) was not an allowed global", str(exc))
+        what = (f"it would call {found.group(1)}: pickled code, not weights" if found else
+                "pickled Python objects that could run code when loaded, or corrupt bytes")
+        raise FsadError(f"{path}: not a loadable fsad checkpoint, refused ({what}); use a "
+                        "checkpoint written by fsad, or rerun the step that wrote it") from None
     except Exception as exc:  # unpickling errors come in many types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FsadError(f"{path}: not a loadable fsad checkpoint ({first}); it may be "

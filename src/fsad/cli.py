@@ -35,6 +35,8 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
+# Adaptation draws: derived seeds (root seed * 100003 + draw) must fit torch's 64-bit seeds.
+SEED = click.IntRange(0, 2**32 - 1)
 THREADS_OPT = click.option("--threads", type=click.IntRange(1), default=None,
                            help="CPU threads for torch (default: all).")
 
@@ -54,7 +56,8 @@ def cli(verbose: bool) -> None:
 
 @cli.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Folder to write the benchmark into (replaced atomically).")
+              help="Folder to write the benchmark into (replaced atomically, and only if "
+                   "fsad made it or it is empty).")
 @CONFIG_OPT
 @PARAMS_OPT
 def synth(out, config_file, params_json) -> None:
@@ -63,7 +66,7 @@ def synth(out, config_file, params_json) -> None:
 
     s = _cfg(config_file, params_json)["synth"]
     check_settings(s)
-    generate(Path(out), **s)
+    generate(Path(out), **s, inputs=[Path(config_file)] if config_file else [])
     click.echo(f"wrote {s['scenes']} scenes to {out}", err=True)
 
 
@@ -141,7 +144,7 @@ def train(method, backbone, source, frames, init, shots, out, config_file, param
 @click.option("--target", required=True, help="Target name from the config.")
 @click.option("--shots", required=True, type=click.IntRange(0),
               help="K windows to adapt with (0 = none).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Adaptation draw.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Adaptation draw.")
 @click.option("--source", default="", help="Recorded in the output (the model's source).")
 @click.option("--method", default="", help="Recorded in the output (pretrained or meta).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Scores CSV.")
@@ -164,7 +167,7 @@ def score(model, frames, target, shots, seed, source, method, out, config_file, 
 @click.option("--frames", required=True, type=click.Path(dir_okay=False))
 @click.option("--target", required=True)
 @click.option("--shots", required=True, type=click.IntRange(1))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Adapted checkpoint to write.")
 @CONFIG_OPT
@@ -341,7 +344,7 @@ def bench(backbone, shots_list, repeats, suite, size, compile_g, peak_tflops, me
               type=click.FloatRange(50, 100, max_open=True),
               help="Threshold = this percentile of the normal footage's losses.")
 @click.option("--threshold", type=float, help="An absolute loss threshold instead.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Draw of the K windows.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Draw of the K windows.")
 @click.option("--batch", default=32, show_default=True, type=click.IntRange(1),
               help="Frames scored per chunk (bounds memory).")
 @click.option("--steps", type=click.IntRange(1), help="Adaptation steps (default: the rule "

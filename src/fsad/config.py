@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ def _explain(e: jsonschema.ValidationError) -> str:
                  "object": "a mapping", "array": "a list", "boolean": "true or false"}
         wanted = " or ".join(names.get(k, str(k)) for k in kinds)
         return f"invalid value at '{where}': {e.message}; write {wanted} there"
+    if e.validator == "minProperties":
+        return f"'{where}' is empty; name at least one entry there (config/README.md)"
     return (f"invalid value at '{where}': {e.message}; correct it (config/README.md documents "
             "every key)")
 
@@ -105,6 +108,34 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
                     "define it under 'datasets' or correct the name"
                 )
     return cfg
+
+
+def check_scenes(cfg: dict, source: str = "config",
+                 generated: Collection[str] = ()) -> None:
+    """Every scene a source or target names must exist in its dataset: a misspelled scene
+    would otherwise be found only by the job that reads it, after hours of training.
+    Datasets in ``generated`` are made by `fsad synth` from ``cfg['synth']``; the others are
+    listed by their adapter without decoding anything (see adapters.scene_names)."""
+    from fsad.data.adapters import scene_names
+    from fsad.data.synth import scene_name
+
+    known: dict[str, list[str] | None] = {}
+    for group in ("sources", "targets"):
+        for name, spec in cfg[group].items():
+            dataset = spec["dataset"]
+            if spec["scenes"] is None:
+                continue
+            if dataset not in known:
+                ds = dict(cfg["datasets"][dataset])
+                adapter, root = ds.pop("adapter"), ds.pop("root")
+                known[dataset] = ([scene_name(i) for i in range(cfg["synth"]["scenes"])]
+                                  if dataset in generated else scene_names(adapter, root, **ds))
+            have = known[dataset]
+            unknown = [s for s in spec["scenes"] if have is not None and s not in have]
+            if unknown:
+                raise FsadError(f"{source}: {group}.{name} names scene '{unknown[0]}', which "
+                                f"dataset '{dataset}' does not have (its scenes: "
+                                f"{', '.join(have) or 'none'}); correct the name")
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from fsad import FsadError
 from fsad.atomic import atomic_path, write_csv
 
 KEY = ["source", "target", "backbone", "method", "shots", "seed"]
+# A scores file (written by fsad.score, read here): one row per scored test frame.
+SCORE_COLUMNS = [*KEY, "video", "frame", "label", "loss", "psnr"]
 AUC_COLUMNS = [*KEY, "frame_auc", "video_auc"]
 
 
@@ -31,19 +34,46 @@ def minmax(values: np.ndarray) -> np.ndarray:
 
 
 def read_scores(path: Path) -> dict:
-    """One scores CSV -> key fields plus per-video arrays of labels and losses."""
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    """One scores CSV -> key fields plus per-video arrays of labels and losses.
+
+    A truncated file, a file without the scores columns or a loss that is not a finite
+    number (a diverged model) is refused with the file and row, never passed to the AUC."""
+    try:
+        with open(path, newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in SCORE_COLUMNS if c not in (reader.fieldnames or [])]
+            rows = [] if missing else list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise FsadError(f"{path}: not a readable CSV file ({exc}); pass the CSV files "
+                        "`fsad score` writes, or rerun it") from None
+    if missing:
+        raise FsadError(f"{path}: not a scores file (column(s) {', '.join(missing)} "
+                        "missing); pass the CSV files `fsad score` writes, or rerun it")
     if not rows:
         raise FsadError(f"{path}: no scored frames")
     videos: dict[str, dict[str, list]] = defaultdict(lambda: {"label": [], "loss": [],
                                                                "psnr": [], "frame": []})
-    for r in rows:
+    for line, r in enumerate(rows, 2):
+        try:
+            label, loss = int(r["label"]), float(r["loss"])
+            psnr, frame = float(r["psnr"]), int(r["frame"])
+        except (TypeError, ValueError):
+            raise FsadError(f"{path}:{line}: malformed row (a value missing or not a number; "
+                            "the file may be truncated); rerun the `fsad score` step that "
+                            "wrote it") from None
+        if not math.isfinite(loss):
+            raise FsadError(f"{path}:{line}: loss {r['loss']} (video {r['video']}, frame "
+                            f"{frame}) is not a finite number, so no AUC can be computed; the "
+                            "model diverged: retrain it (a lower learning rate, or grad_clip) "
+                            "and rerun `fsad score`")
+        if label not in (0, 1):
+            raise FsadError(f"{path}:{line}: label {label}, but labels are 0 or 1; rerun the "
+                            "`fsad score` step that wrote it")
         v = videos[r["video"]]
-        v["label"].append(int(r["label"]))
-        v["loss"].append(float(r["loss"]))
-        v["psnr"].append(float(r["psnr"]))
-        v["frame"].append(int(r["frame"]))
+        v["label"].append(label)
+        v["loss"].append(loss)
+        v["psnr"].append(psnr)
+        v["frame"].append(frame)
     key = {k: rows[0][k] for k in KEY}
     return {"key": key, "videos": {k: {f: np.array(a) for f, a in v.items()}
                                    for k, v in videos.items()}}

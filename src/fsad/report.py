@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from sklearn.metrics import roc_curve  # noqa: E402
 
 from fsad.atomic import atomic_path, write_csv  # noqa: E402
 from fsad.metrics import minmax, read_auc, read_scores, summarise  # noqa: E402
+from fsad.outdir import atomic_dir  # noqa: E402
 
 
 def auc_tables(auc_csv: Path, out_md: Path, out_csv: Path | None = None) -> str:
@@ -82,21 +80,11 @@ def plot_target(score_files: list[Path], out_dir: Path) -> list[Path]:
     """Score-over-time per test video and ROC curves for one (source, target, backbone).
 
     The folder is filled under a temporary sibling name and renamed when complete, so a
-    run killed half-way never leaves a partial figure folder under its final name; the
-    temporaries of earlier killed runs are removed first."""
+    run killed half-way never leaves a partial figure folder under its final name; an
+    existing folder is replaced only when fsad made it (``fsad.outdir``)."""
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.parent.glob(f".{glob.escape(out_dir.name)}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{os.getpid()}")
-    tmp.mkdir()
-    try:
+    with atomic_dir(out_dir, score_files) as tmp:
         names = [p.name for p in _plot_target(score_files, tmp)]
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return [out_dir / name for name in names]
 
 

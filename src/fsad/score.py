@@ -22,14 +22,11 @@ from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
 from fsad.data.windows import sequential_windows
 from fsad.device import pick, prepare
+from fsad.metrics import SCORE_COLUMNS
 from fsad.models import build
 from fsad.predict import predict
 
 log = logging.getLogger("fsad")
-
-COLUMNS = ["source", "target", "backbone", "method", "shots", "seed", "video", "frame",
-           "label", "loss", "psnr"]
-
 
 def load_generator(path: Path, store: FrameStore | None = None):
     """The generator of a checkpoint, checked against the frames it will see."""
@@ -67,6 +64,11 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     videos = store.select(scenes, "test")
     if not videos:
         raise FsadError(f"{store.path}: target '{target}' has no test videos")
+    for video in videos:  # no window, so no score: its labels would silently drop out
+        if video.length <= t:
+            raise FsadError(f"{store.path}: test video {video.id} has {video.length} frames, "
+                            f"too short for one scored frame (t + 1 = {t + 1}); use longer "
+                            "videos or leave this one out of the dataset")
     rows = []
     for video in tqdm(videos, desc=f"score {target} K={shots}", disable=None):
         clip_frames, clip_labels = store.frames(video.id), store.labels(video.id)
@@ -85,7 +87,7 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
             rows.append([labels["source"], target, ckpt["backbone"], labels["method"], shots,
                          seed, video.id, frame, int(clip_labels[frame]), f"{lv:.8g}",
                          f"{pv:.8g}"])
-    write_csv(out, COLUMNS, rows)
+    write_csv(out, SCORE_COLUMNS, rows)
     log.info("scored %d frames of %d test videos -> %s", len(rows), len(videos), out)
     return out
 

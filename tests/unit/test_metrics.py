@@ -4,7 +4,7 @@ import pytest
 from fsad import FsadError
 from fsad.atomic import write_csv
 from fsad.metrics import aucs, evaluate, minmax, read_auc
-from fsad.score import COLUMNS
+from fsad.metrics import SCORE_COLUMNS as COLUMNS
 
 
 def test_minmax_eq4():

@@ -1,6 +1,7 @@
 # Config validation and the helpers every rule file uses.
 import json
 import os
+import sys
 from pathlib import Path
 
 from fsad import FsadError
@@ -10,6 +11,18 @@ try:
     fsad_config.validate(config, source="Snakemake config")
 except FsadError as exc:
     raise WorkflowError(str(exc)) from None
+
+# How every rule runs fsad: through the interpreter running Snakemake, so that
+# `.venv/bin/snakemake` works without an activated venv (locally, and in SLURM jobs, which
+# run Snakemake's own interpreter). A list, so `{FSAD:q}` quotes each word. With
+# `--sdm conda` (or apptainer) a job runs inside its own environment, whose `python` has
+# fsad installed (workflow/envs/fsad.yaml).
+FSAD = (
+    ["python", "-m", "fsad"]
+    if {"conda", "apptainer"}
+    & {str(m).lower() for m in workflow.deployment_settings.deployment_method}
+    else [sys.executable, "-m", "fsad"]
+)
 
 # Relative to the working directory, so that `--directory` runs (bench/) find the code too;
 # from the repository root this is plain "src/fsad".
@@ -41,7 +54,7 @@ def code(*paths):
     return files
 
 
-CODE_DATA = code("data")
+CODE_DATA = code("data", "outdir.py")
 CODE_TRAIN = code(
     "models",
     "losses.py",
@@ -55,7 +68,7 @@ CODE_TRAIN = code(
 )
 CODE_SCORE = CODE_TRAIN + code("predict.py", "score.py", "atomic.py")
 CODE_EVAL = code("metrics.py", "atomic.py")
-CODE_REPORT = code("metrics.py", "report.py", "atomic.py")
+CODE_REPORT = code("metrics.py", "report.py", "atomic.py", "outdir.py")
 
 
 # The standard (full-data) setting trains on a target's own training videos: that target
@@ -177,3 +190,12 @@ wildcard_constraints:
 
 
 check_datasets()
+
+try:
+    fsad_config.check_scenes(
+        with_full_sources(),
+        "Snakemake config",
+        generated=[name for name in config["datasets"] if generated_by_synth(name)],
+    )
+except FsadError as exc:
+    raise WorkflowError(str(exc)) from None

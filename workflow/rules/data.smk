@@ -13,7 +13,7 @@ rule synth:
     params:
         cfg=step_params("synth"),
     shell:
-        "fsad synth --out {output:q} --params {params.cfg:q} > {log:q} 2>&1"
+        "{FSAD:q} synth --out {output:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule extract:
@@ -30,5 +30,5 @@ rule extract:
     params:
         cfg=lambda w: step_params("extract", dataset=w.dataset),
     shell:
-        "fsad extract --dataset {wildcards.dataset:q} --out {output:q} --threads {threads} "
+        "{FSAD:q} extract --dataset {wildcards.dataset:q} --out {output:q} --threads {threads} "
         "--params {params.cfg:q} > {log:q} 2>&1"

@@ -24,11 +24,9 @@ The generator is deterministic: the same settings and seed give the same pixels.
 
 from __future__ import annotations
 
-import glob
 import json
 import math
-import os
-import shutil
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +36,7 @@ from tqdm import tqdm
 
 from fsad import FsadError
 from fsad.data.video import VideoWriter
+from fsad.outdir import atomic_dir
 
 FORMAT_VERSION = 1
 
@@ -84,12 +83,16 @@ class Thing:
     script: dict = field(default_factory=dict)  # per-kind behaviour state
 
 
+def scene_name(index: int) -> str:
+    return f"s{index:02d}"
+
+
 def scene_params(index: int, rng: np.random.Generator) -> SceneParams:
     # Directions spread around the circle by the golden angle so that any 8 scenes cover
     # very different motions, plus a little jitter.
     direction = (index * 137.508 + rng.uniform(-10, 10)) % 360
     return SceneParams(
-        name=f"s{index:02d}",
+        name=scene_name(index),
         direction_deg=float(direction),
         speed=float(np.exp(rng.uniform(np.log(0.7), np.log(2.8)))),
         size=float(rng.uniform(2.5, 5.5)),
@@ -312,14 +315,13 @@ def plan_events(frames: int, index: int, rng: np.random.Generator) -> list[dict]
 
 
 def generate(root: Path, scenes: int = 10, train_videos: int = 2, test_videos: int = 2,
-             frames: int = 120, height: int = 96, width: int = 96, seed: int = 0) -> Path:
-    """Write the benchmark under ``root`` atomically (built in a temporary sibling folder)."""
+             frames: int = 120, height: int = 96, width: int = 96, seed: int = 0,
+             inputs: Iterable[Path] = ()) -> Path:
+    """Write the benchmark under ``root`` atomically (built in a temporary sibling folder).
+
+    An existing ``root`` is replaced only when fsad made it (``fsad.outdir``); ``inputs``
+    (the config file) must not lie inside it."""
     root = Path(root)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    for stale in root.parent.glob(f".{glob.escape(root.name)}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a killed earlier run
-    tmp = root.with_name(f".{root.name}.tmp-{os.getpid()}")
-    tmp.mkdir()
     meta: dict = {
         "format": "fsad-synthetic", "version": FORMAT_VERSION,
         "settings": {"scenes": scenes, "train_videos": train_videos,
@@ -327,7 +329,7 @@ def generate(root: Path, scenes: int = 10, train_videos: int = 2, test_videos: i
                      "width": width, "seed": seed},
         "anomaly_kinds": ANOMALY_KINDS, "scenes": {},
     }
-    try:
+    with atomic_dir(root, inputs) as tmp:
         for i in tqdm(range(scenes), desc="synth scenes", disable=None):
             rng = np.random.default_rng([seed, i])
             p = scene_params(i, rng)
@@ -352,12 +354,6 @@ def generate(root: Path, scenes: int = 10, train_videos: int = 2, test_videos: i
                                                             + "\n".join(rows) + "\n")
             meta["scenes"][p.name] = scene_meta
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-        if root.exists():
-            shutil.rmtree(root)
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return root
 
 

@@ -42,8 +42,13 @@ class WindowSet:
     def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """n distinct windows (fewer only if the set is smaller: that is an error)."""
         if n > len(self):
+            short = [v for v in self.videos if v.length <= self.t]
+            why = (f" ({len(short)} of them have {max(v.length for v in short)} frames or "
+                   f"fewer, too short for one window of t + 1 = {self.t + 1} frames)"
+                   if short else "")
+            fix = "use longer videos" if not len(self) else "lower K"
             raise FsadError(f"asked for {n} windows but only {len(self)} exist in "
-                            f"{len(self.videos)} video(s) of {self.store.path}; lower K")
+                            f"{len(self.videos)} video(s) of {self.store.path}{why}; {fix}")
         idx = torch.randperm(len(self), generator=generator)[:n].numpy()
         return self.gather(np.sort(idx))
 

@@ -113,7 +113,7 @@ def test_truncated_zip(tree, tmp_path):
 
 def test_gap_in_frame_files(tree, tmp_path):
     (tree / "fall-02-cam0-rgb/fall-02-cam0-rgb-003.png").unlink()
-    _fails(tree, tmp_path, r"fall-02-cam0-rgb: frame numbers must run 1..N")
+    _fails(tree, tmp_path, r"fall-02-cam0-rgb: frame 3 is missing")
 
 
 def test_zip_and_folder_both_present(tree, tmp_path):

@@ -36,6 +36,17 @@ DOWNLOAD_HINTS = {
 }
 
 
+def scene_names(adapter: str, root: str | Path, **opts) -> list[str] | None:
+    """The scene names of a dataset from its folder listing and options alone (no frame
+    decoded, no label file read), for checking a config before any job runs; None where
+    that is not cheap (UCF-Crime's scenes follow its list files) or the root is missing."""
+    root = Path(root)
+    module = importlib.import_module(f"fsad.data.adapters.{adapter}")
+    if not root.is_dir() or not hasattr(module, "scene_names"):
+        return None
+    return module.scene_names(root, **opts)
+
+
 def load_videos(adapter: str, root: str | Path, **opts) -> list[Video]:
     """Validate ``root`` with the named adapter and return its videos (frames not decoded)."""
     if adapter not in ADAPTERS:

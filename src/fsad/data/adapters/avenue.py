@@ -34,7 +34,7 @@ import numpy as np
 
 from fsad import FsadError
 from fsad.data.adapters.base import is_junk
-from fsad.data.adapters.frames import intervals_to_labels, read_mat_intervals
+from fsad.data.adapters.frames import intervals_to_labels, load_mat, read_mat_intervals
 from fsad.data.record import Video
 from fsad.data.video import header_frame_count, read_frames
 
@@ -68,14 +68,7 @@ def _numbered(folder: Path, pattern: re.Pattern, expected: str) -> dict[int, Pat
 
 def read_mask_labels(path: Path) -> np.ndarray:
     """`volLabel` of an `N_label.mat` -> uint8 0/1 per frame (1 = any mask pixel > 0)."""
-    from scipy.io import loadmat
-    from scipy.io.matlab import MatReadError
-
-    try:
-        mat = loadmat(path, variable_names=["volLabel"])
-    except (MatReadError, ValueError, NotImplementedError, OSError, TypeError) as exc:
-        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc}); re-download "
-                        "ground_truth_demo.zip") from None
+    mat = load_mat(path, "re-download ground_truth_demo.zip", variable_names=["volLabel"])
     if "volLabel" not in mat:
         raise FsadError(f"{path}: no variable 'volLabel' (expected a 1xT cell of frame masks)")
     cells = np.asarray(mat["volLabel"])
@@ -116,6 +109,11 @@ def _mask_files(root: Path, tests: dict[int, Path]) -> dict[int, Path]:
         raise FsadError(f"{masks[extra[0]]}: label file without a test video "
                         f"(no {extra[0]:02d}.avi in testing_videos)")
     return masks
+
+
+def scene_names(root: Path, scene: str = "avenue", **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene]
 
 
 def videos(root: Path, labels: str = "masks", label_file: str = "avenue.mat",

@@ -28,7 +28,11 @@ from fsad.data.video import read_image
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"}
 
 
-def frame_files(folder: Path) -> list[Path]:
+def frame_files(folder: Path, first: tuple[int, ...] = (0, 1)) -> list[Path]:
+    """The image files of one video folder in frame order, numbered without a gap or a
+    duplicate from one of ``first``: labels are matched to frames by position, so a missing
+    frame would shift every later label by one, and ``10.jpg`` beside ``010.jpg`` would put
+    two frames where the labels expect one."""
     files = []
     for f in folder.iterdir():
         if is_junk(f):
@@ -43,7 +47,31 @@ def frame_files(folder: Path) -> list[Path]:
     numbers = [re.findall(r"\d+", f.stem) for f in files]
     if not all(numbers):
         raise FsadError(f"{folder}: frame names must contain a frame number")
-    return [f for _, f in sorted(zip([int(n[-1]) for n in numbers], files, strict=True))]
+    numbered = sorted(zip([int(n[-1]) for n in numbers], files, strict=True))
+    check_numbering([(n, f.name) for n, f in numbered], folder, first)
+    return [f for _, f in numbered]
+
+
+def check_numbering(numbered: list[tuple[int, str]], folder: Path,
+                    first: tuple[int, ...]) -> None:
+    """Refuse frames (number, file name), sorted by number, whose numbers do not run
+    first, first + 1, ... without a gap or a duplicate; the message names ``folder`` and
+    the number at fault."""
+    start = numbered[0][0]
+    if start not in first:
+        raise FsadError(f"{folder}: frame numbering starts at {start}, not at "
+                        f"{' or '.join(map(str, first))}: the frames before it are missing, "
+                        "which would shift every label; re-download this video's frames")
+    for (previous, name), (number, other) in zip(numbered, numbered[1:], strict=False):
+        if number == previous:
+            raise FsadError(f"{folder}: frame number {number} appears twice ({name} and "
+                            f"{other}); keep one of them (a frame counted twice shifts every "
+                            "later label)")
+        if number != previous + 1:
+            missing = (f"frame {previous + 1} is missing" if number == previous + 2 else
+                       f"frames {previous + 1}..{number - 1} are missing")
+            raise FsadError(f"{folder}: {missing} (a gap shifts every later label by one); "
+                            "re-download this video's frames")
 
 
 class ImageFrames:
@@ -84,16 +112,24 @@ def decode_images(files: list[Path]) -> ImageFrames:
     return ImageFrames(files)
 
 
-def read_mat_intervals(path: Path) -> list[np.ndarray]:
-    """The `gt` cell of a frames+.mat label file: one (2, K) [starts; ends] array per video."""
+def load_mat(path: Path, fix: str, **options) -> dict:
+    """``scipy.io.loadmat`` with one-line errors. A label file that is not a .mat at all (a
+    pickle, a text file) or is truncated makes scipy fail deep inside its parser with any
+    exception type (IndexError, KeyError, struct or zlib errors), so every exception is
+    turned into the message; none of them can be a bug of fsad's."""
     from scipy.io import loadmat
-    from scipy.io.matlab import MatReadError
 
     try:
-        mat = loadmat(path)
-    except (MatReadError, ValueError, NotImplementedError, OSError, TypeError) as exc:
-        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({exc}); re-download "
-                        "the label file") from None
+        return loadmat(path, **options)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FsadError(f"{path}: cannot read as a MATLAB v5 .mat file ({reason}; not a .mat "
+                        f"file, or truncated); {fix}") from None
+
+
+def read_mat_intervals(path: Path) -> list[np.ndarray]:
+    """The `gt` cell of a frames+.mat label file: one (2, K) [starts; ends] array per video."""
+    mat = load_mat(path, "re-download the label file")
     if "gt" not in mat:
         raise FsadError(f"{path}: no variable 'gt' (expected a 1xN cell of [starts; ends]); "
                         "re-download the label file")
@@ -122,6 +158,11 @@ def intervals_to_labels(intervals: np.ndarray, length: int, where: str) -> np.nd
     return labels
 
 
+def scene_names(root: Path, scene: str | None = None, **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene or root.name]
+
+
 def videos(root: Path, label_file: str | None = None, scene: str | None = None) -> list[Video]:
     scene = scene or root.name
     split_dirs = {"train": root / "training" / "frames", "test": root / "testing" / "frames"}
@@ -141,6 +182,7 @@ def videos(root: Path, label_file: str | None = None, scene: str | None = None) 
         raise FsadError(f"{mat}: label file missing; put it there or set "
                         "datasets.<name>.label_file")
     out: list[Video] = []
+    starts: dict[int, Path] = {}  # first frame number -> the first folder starting there
     for split, split_dir in split_dirs.items():
         folders = sorted(d for d in split_dir.iterdir() if not is_junk(d))
         for d in folders:
@@ -155,6 +197,12 @@ def videos(root: Path, label_file: str | None = None, scene: str | None = None) 
                                 "belongs to this release (datasets.<name>.label_file)")
         for i, d in enumerate(folders):
             files = frame_files(d)
+            starts.setdefault(int(re.findall(r"\d+", files[0].stem)[-1]), d)
+            if len(starts) > 1:  # 0-based here, 1-based there: one lost its first frame
+                (a, first_a), (b, first_b) = sorted(starts.items())
+                raise FsadError(f"{first_b}: frame numbering starts at {b} but {first_a} "
+                                f"starts at {a}; a video whose first frame is missing would "
+                                "have every label shifted; re-download this video's frames")
             labels = (intervals_to_labels(intervals[i], len(files), f"{mat} (video {d.name})")
                       if split == "test" else None)
             out.append(Video(id=f"{split}/{d.name}", scene=scene, split=split, source=d,

@@ -92,10 +92,20 @@ def _test_folders(root: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
+def scene_names(root: Path, **_) -> list[str] | None:
+    """The scenes ``videos`` gives (two-digit name prefixes), from the folder listings."""
+    names = set()
+    for folder in (root / "training" / "videos", root / "testing" / "frames"):
+        if folder.is_dir():
+            names |= {m.group(1) for p in folder.iterdir()
+                      if (m := re.match(r"(\d{2})_\d+", p.name))}
+    return sorted(names) or None  # nothing there yet: `videos` says what is missing
+
+
 def videos(root: Path) -> list[Video]:
     out = _train_videos(root / "training" / "videos")
     for d, mask in _test_folders(root):
-        files = frame_files(d)
+        files = frame_files(d, first=(0,))
         labels = read_frame_mask(mask, len(files))
         out.append(Video(f"test/{d.name}", TEST_NAME.fullmatch(d.name).group(1), "test", d,
                          partial(decode_images, files), labels, mask))

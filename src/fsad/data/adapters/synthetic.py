@@ -25,14 +25,26 @@ def _labels(path: Path) -> np.ndarray:
         with path.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
         frames = [int(r["frame"]) for r in rows]
-        labels = np.array([int(r["label"]) for r in rows], dtype=np.uint8)
+        values = [int(r["label"]) for r in rows]
     except (KeyError, ValueError, TypeError) as exc:
         raise FsadError(f"{path}: malformed label file ({exc}); expected a header "
                         "frame,label,kind and one integer row per frame") from None
-    if frames != list(range(len(frames))) or not set(np.unique(labels)) <= {0, 1}:
+    for row, value in enumerate(values, 2):  # checked before uint8 could wrap -1 or 256
+        if value not in (0, 1):
+            raise FsadError(f"{path}:{row}: label {value}, but labels are 0 or 1; regenerate "
+                            "with `fsad synth`")
+    if frames != list(range(len(frames))):
         raise FsadError(f"{path}: labels must list frames 0..N-1 in order with 0/1 labels; "
                         "regenerate with `fsad synth`")
-    return labels
+    return np.array(values, dtype=np.uint8)
+
+
+def scene_names(root: Path, **_) -> list[str] | None:
+    """The scenes listed in meta.json (None when it cannot be read: ``videos`` says why)."""
+    try:
+        return sorted(json.loads((root / "meta.json").read_text())["scenes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def videos(root: Path) -> list[Video]:

@@ -66,6 +66,11 @@ def _clips(folder: Path, prefix: str) -> list[Path]:
     return clips
 
 
+def scene_names(root: Path, scene: str | None = None, **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene or root.name]
+
+
 def videos(root: Path, scene: str | None = None) -> list[Video]:
     scene = scene or root.name
     train_dir, test_dir = root / "Train", root / "Test"
@@ -87,10 +92,10 @@ def videos(root: Path, scene: str | None = None) -> list[Video]:
                         "release (re-download it)")
     out = []
     for d in _clips(train_dir, "Train"):
-        files = frame_files(d)
+        files = frame_files(d, first=(1,))
         out.append(Video(f"train/{d.name}", scene, "train", d, lambda f=files: decode_images(f)))
     for d, iv in zip(test_clips, intervals, strict=True):
-        files = frame_files(d)
+        files = frame_files(d, first=(1,))
         labels = intervals_to_labels(iv, len(files), f"{label_file} ({d.name})")
         out.append(Video(f"test/{d.name}", scene, "test", d, lambda f=files: decode_images(f),
                          labels, label_file))

@@ -45,7 +45,7 @@ import numpy as np
 
 from fsad import FsadError
 from fsad.data.adapters.base import is_junk
-from fsad.data.adapters.frames import decode_images
+from fsad.data.adapters.frames import check_numbering, decode_images
 from fsad.data.record import Video
 
 SEQUENCE = re.compile(r"(fall|adl)-(\d{2})-cam0-rgb(\.zip)?")
@@ -67,20 +67,21 @@ class FrameSequence:
 
 
 def _frame_numbers(names: list[str], stem: str, where: Path) -> dict[int, str]:
-    """Frame number -> name, for names `<stem>-NNN.png`; numbers must run 1..N."""
+    """Frame number -> name, for names `<stem>-NNN.png`; numbers must run 1..N, without a
+    gap or a duplicate (`-01.png` beside `-001.png`)."""
     pattern = re.compile(rf"{re.escape(stem)}-(\d+)\.png")
-    out: dict[int, str] = {}
+    numbered = []
     for name in names:
         match = pattern.fullmatch(name.rsplit("/", 1)[-1])
         if not match:
             raise FsadError(f"{where}: unexpected entry '{name}' (expected only "
                             f"{stem}-NNN.png frames)")
-        out[int(match.group(1))] = name
-    if sorted(out) != list(range(1, len(out) + 1)):
-        raise FsadError(f"{where}: frame numbers must run 1..N without gaps "
-                        f"(found {len(out)} frames numbered {min(out, default=0)}.."
-                        f"{max(out, default=0)})")
-    return out
+        numbered.append((int(match.group(1)), name))
+    if not numbered:
+        raise FsadError(f"{where}: no {stem}-NNN.png frames")
+    numbered.sort()
+    check_numbering(numbered, where, first=(1,))
+    return dict(numbered)
 
 
 def _zip_members(path: Path) -> list[str]:
@@ -215,6 +216,11 @@ def _check_options(fall_labels: Collection[int], adl_labels: Collection[int], un
         raise FsadError(f"urfall adapter: unlabelled must be one of {', '.join(UNLABELLED)}")
     if train_adls < 0:
         raise FsadError(f"urfall adapter: train_adls must be >= 0, not {train_adls}")
+
+
+def scene_names(root: Path, scene: str = "urfall", **_) -> list[str]:
+    """The scenes ``videos`` gives, from the options alone (one camera, one scene)."""
+    return [scene]
 
 
 def videos(root: Path, fall_labels: Collection[int] = (0, 1), adl_labels: Collection[int] = (),

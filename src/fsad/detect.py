@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import pick, prepare
 from fsad.ioerrors import describe
-from fsad.predict import predict
+from fsad.predict import finite_loss, predict
 from fsad.score import load_generator
 
 log = logging.getLogger("fsad")
@@ -58,6 +59,7 @@ class Detector:
         self.weights = self.ckpt["settings"]["loss"]
         self.device = pick(device)
         self.generator = prepare(self.generator, self.device)
+        self.adapted = False
 
     def converted(self, path: Path) -> Iterator[np.ndarray]:
         """The frames of a video file or frame folder at the model's input size, decoded and
@@ -75,11 +77,14 @@ class Detector:
         if shots == 0:
             return
         adapt(self.generator, *footage_windows(normal, self.t, shots, seed), rule, self.weights)
+        self.adapted = True
 
-    def score_frames(self, frames: Iterator[np.ndarray], batch: int,
-                     desc: str = "") -> Iterator[tuple[int, float, float]]:
+    def score_frames(self, frames: Iterator[np.ndarray], batch: int, desc: str = "",
+                     where: str | None = None) -> Iterator[tuple[int, float, float]]:
         """(frame index, raw loss, PSNR) for every frame from t on, in chunks of ``batch``.
-        ``frames`` are already converted to the model's size (see ``converted``)."""
+        ``frames`` are already converted to the model's size (see ``converted``); ``where``
+        names them in errors (default: ``desc``, the progress bar's label)."""
+        where = where or desc or "video"
         buffer: list[np.ndarray] = []
         first = 0  # index of buffer[0] in the video
         n_seen = 0
@@ -88,24 +93,25 @@ class Detector:
             buffer.append(frame)
             n_seen += 1
             if len(buffer) >= batch + self.t:
-                yield from self._score_buffer(buffer, first)
+                yield from self._score_buffer(buffer, first, where)
                 bar.update(len(buffer) - self.t)
                 first += len(buffer) - self.t
                 buffer = buffer[-self.t:]
         if n_seen < self.t + 1:
-            raise FsadError(f"{desc or 'video'}: {n_seen} frame(s); at least t + 1 = "
+            raise FsadError(f"{where}: {n_seen} frame(s); at least t + 1 = "
                             f"{self.t + 1} are needed to predict one")
         if len(buffer) > self.t:
-            yield from self._score_buffer(buffer, first)
+            yield from self._score_buffer(buffer, first, where)
             bar.update(len(buffer) - self.t)
         bar.close()
 
-    def _score_buffer(self, buffer: list[np.ndarray], first: int):
+    def _score_buffer(self, buffer: list[np.ndarray], first: int, where: str):
         clips = to_tensor(np.stack([np.stack(buffer[i:i + self.t + 1])
                                     for i in range(len(buffer) - self.t)]))
         losses, psnrs = predict(self.generator, clips[:, :-1], clips[:, -1], self.weights)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
-            yield first + i + self.t, lv, pv
+            frame = first + i + self.t
+            yield frame, finite_loss(lv, f"{where} frame {frame}", self.adapted), pv
 
 
 def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
@@ -114,14 +120,20 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
            device: str = "auto") -> list[Path]:
     if shots < 0:
         raise FsadError(f"--shots must be >= 0 (0 = no adaptation), got {shots}")
+    # NaN passes every comparison below: every score would be NaN and nothing flagged.
+    if threshold is not None and not (math.isfinite(threshold) and threshold > 0):
+        raise FsadError(f"--threshold {threshold}: not a finite loss above 0; give a loss "
+                        "threshold such as 0.05, or leave it out for --percentile")
+    if not 50 <= percentile < 100:
+        raise FsadError(f"--percentile {percentile}: must be a number from 50 up to 100")
     det = Detector(model, device)
     normal_frames = np.stack(list(det.converted(normal)))
     if len(normal_frames) < det.t + 1:
         raise FsadError(f"{normal}: {len(normal_frames)} frame(s) of normal footage; at "
                         f"least t + 1 = {det.t + 1} are needed")
     det.adapt(normal_frames, shots, seed, rule)
-    reference = np.array([lv for _, lv, _ in det.score_frames(iter(normal_frames), batch,
-                                                              "calibrate")])
+    reference = np.array([lv for _, lv, _ in det.score_frames(
+        iter(normal_frames), batch, "calibrate", f"{normal} (normal footage)")])
     median = float(np.median(reference))
     cut = float(threshold) if threshold is not None else float(
         np.percentile(reference, percentile))

@@ -382,6 +382,7 @@ def detect(model, normal, shots, videos, out, annotate, percentile, threshold, s
     from fsad import checkpoint
     from fsad.adapt import InnerRule
     from fsad.detect import detect as run
+    from fsad.detect import input_stem, output_stems
 
     cfg = _cfg(config_file, params_json)
     _threads(threads)
@@ -391,9 +392,13 @@ def detect(model, normal, shots, videos, out, annotate, percentile, threshold, s
     rule = replace(rule, steps=rule.steps if steps is None else steps,
                    lr=rule.lr if lr is None else lr,
                    optimizer=rule.optimizer if optimizer is None else optimizer)
-    written = run(Path(model), Path(normal), shots, [Path(v) for v in videos], Path(out), rule,
-                  seed, percentile, threshold, annotate, batch, cfg["device"])
-    click.echo(f"wrote {len(written)} files to {out}", err=True)
+    paths = [Path(v) for v in videos]
+    written = run(Path(model), Path(normal), shots, paths, Path(out), rule, seed, percentile,
+                  threshold, annotate, batch, cfg["device"])
+    renamed = [f"{v} -> {stem}.*" for v, stem in zip(paths, output_stems(paths), strict=True)
+               if stem != input_stem(v)]
+    click.echo(f"wrote {len(written)} files to {out}" + (
+        f" (inputs that share a name: {', '.join(renamed)})" if renamed else ""), err=True)
 
 
 @cli.command("config")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -49,6 +50,60 @@ def raw_frames(path: Path) -> Iterable[np.ndarray]:
     if not path.is_file():
         raise FsadError(f"{path}: no such video file or frame folder")
     return read_frames(path)
+
+
+def input_stem(path: Path) -> str:
+    """The name an input's results are written under when no other input shares it: a
+    video's file name without its extension, a frame folder's name."""
+    path = Path(path)
+    return path.stem if path.is_file() else Path(os.path.abspath(path)).name
+
+
+def output_stems(videos: list[Path]) -> list[str]:
+    """The name each input's results are written under, one per input and never the same
+    twice (letter case aside, for case-insensitive disks), so no input's results overwrite
+    another's. An input keeps its ``input_stem`` unless another input shares it; those that
+    share one are told apart by the parent folders where their paths differ (``a/01.avi``
+    and ``b/01.avi`` give ``a_01`` and ``b_01``), and what is left (``01.avi`` beside
+    ``01.mp4``) by a suffix in input order (``01``, ``01-2``). The same inputs always give
+    the same names. The same file given twice is refused."""
+    paths = [Path(os.path.abspath(v)) for v in videos]
+    seen: dict[Path, int] = {}
+    for n, (given, path) in enumerate(zip(videos, paths, strict=True), 1):
+        real = path.resolve()
+        if real in seen:
+            raise FsadError(f"{given}: the same video is given twice (inputs {seen[real]} and "
+                            f"{n}); give each video once")
+        seen[real] = n
+    stems = [input_stem(p) for p in paths]
+
+    def prefixed(path: Path, stem: str, depth: int) -> str:
+        folders = [q.name for q in path.parents if q.name][:depth]
+        return "_".join([*reversed(folders), stem])
+
+    names = list(stems)
+    for i, path in enumerate(paths):
+        others = [j for j, s in enumerate(stems) if j != i and s.casefold() == stems[i].casefold()]
+        if not others:
+            continue
+        # The fewest parent folders that set this path apart from every other with its stem;
+        # none does for files of one folder, which get the suffix below.
+        names[i] = prefixed(path, stems[i], 1)
+        for depth in range(1, len(path.parents) + 1):
+            name = prefixed(path, stems[i], depth)
+            if all(prefixed(paths[j], stems[j], depth).casefold() != name.casefold()
+                   for j in others):
+                names[i] = name
+                break
+    taken: set[str] = set()
+    for i, name in enumerate(names):
+        unique, n = name, 1
+        while unique.casefold() in taken:
+            n += 1
+            unique = f"{name}-{n}"
+        names[i] = unique
+        taken.add(unique.casefold())
+    return names
 
 
 class Detector:
@@ -126,6 +181,7 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
                         "threshold such as 0.05, or leave it out for --percentile")
     if not 50 <= percentile < 100:
         raise FsadError(f"--percentile {percentile}: must be a number from 50 up to 100")
+    stems = output_stems(videos)
     det = Detector(model, device)
     normal_frames = np.stack(list(det.converted(normal)))
     if len(normal_frames) < det.t + 1:
@@ -145,14 +201,14 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
     # Score every video before writing anything: a video that fails to decode leaves no
     # results of the others behind (the rows are small; the frames are not kept).
     scored = []
-    for video in videos:
-        stem = Path(video).stem if Path(video).is_file() else Path(video).name
+    for video, stem in zip(videos, stems, strict=True):
         rows = []
         for frame, lv, pv in det.score_frames(det.converted(video), batch, str(video)):
             s = (lv - median) / (cut - median)
             rows.append((frame, lv, pv, s, int(lv > cut)))
         flagged = sum(r[4] for r in rows)
-        log.info("%s: %d frames scored, %d flagged", video, len(rows), flagged)
+        log.info("%s: %d frames scored, %d flagged -> %s", video, len(rows), flagged,
+                 out / f"{stem}.scores.csv")
         scored.append((video, stem, rows))
     return _write_all(out, scored, annotate)
 
@@ -167,6 +223,8 @@ def _write_all(out: Path, scored: list[tuple], annotate: bool) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         for video, stem, rows in scored:
             current = out / f"{stem}.scores.csv"
+            if current in written:  # output_stems makes this impossible; never overwrite
+                raise FsadError(f"{current}: already written by another input of this run")
             _write_rows(current, rows)
             written.append(current)
             current = out / f"{stem}.scores.png"

@@ -13,6 +13,7 @@ import torch
 
 from fsad import FsadError, checkpoint
 from fsad import config as cfgmod
+from fsad.adapt import InnerRule
 from fsad.data.store import FrameStore
 from fsad.data.windows import SceneTasks
 from fsad.train import Trainer, frame_shape, meta_iteration, meta_train, pretrain, pretrain_step
@@ -115,7 +116,7 @@ def test_grad_clip_bounds_the_global_gradient_norm(tiny_store, tmp_path):
         pretrain_step(tr, *tasks.pooled.sample(4, torch.Generator().manual_seed(0)))
         g_pre, d_pre = global_norm(tr.G), global_norm(tr.D)  # the gradients just applied
         meta_iteration(tr, tasks.sample_tasks(2, 2, torch.Generator().manual_seed(0)),
-                       {"steps": 1, "lr": 0.05, "optimizer": "sgd"}, True)
+                       InnerRule(steps=1, lr=0.05, optimizer="sgd"), True)
         norms[clip] = (g_pre, d_pre, global_norm(tr.G), global_norm(tr.D))
     assert min(norms[None]) > 1e-2  # unclipped, every norm is well above the bound
     assert max(norms[1e-3]) <= 1e-3 * (1 + 1e-4)

@@ -118,8 +118,9 @@ def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRul
         adapted = meta.inner_loop(generator, params, x, y, objective(loss_weights),
                                   steps=rule.steps, lr=rule.lr, optimizer=rule.optimizer,
                                   first_order=True, windows_per_step=rule.windows_per_step)
-        bad = [name for name, p in adapted.items() if not bool(torch.isfinite(p).all())]
-        if bad:
+        finite = torch.stack([torch.isfinite(p).all() for p in adapted.values()])
+        if not bool(finite.all()):  # one host synchronisation on CUDA
+            bad = [name for name, ok in zip(adapted, finite.tolist(), strict=True) if not ok]
             raise FsadError(
                 f"the adapted model is not finite: {len(bad)} of {len(adapted)} weight "
                 f"tensors hold NaN or infinity (e.g. {bad[0]}) after {rule.steps} "

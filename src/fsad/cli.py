@@ -200,8 +200,7 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
     generator, ckpt = load_generator(Path(model), store)
     x, y = training_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
                             cfg["seed"])
-    rule = InnerRule.from_config(cfg["inner"])
-    adapt(generator, x, y, rule, ckpt["settings"]["loss"])
+    adapt(generator, x, y, InnerRule.from_config(cfg["inner"]), ckpt["settings"]["loss"])
     # Finite weights can still overflow in the forward pass (a far too large rate): check
     # the adapted model's loss on its own K windows before saving it.
     for i, lv in enumerate(predict(generator, x, y, ckpt["settings"]["loss"])[0]):

@@ -15,6 +15,7 @@ where it is chosen and where it is used.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -40,6 +41,27 @@ class InnerRule:
     lr: float
     optimizer: str = "sgd"
     windows_per_step: int | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a rule that cannot adapt, wherever it was built (the config, ``--params``,
+        a checkpoint's settings, ``fsad detect --lr/--steps``): a NaN, infinite, zero or
+        negative rate would give NaN or unchanged weights and every score NaN."""
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
+            raise FsadError(f"adaptation steps {self.steps!r}: must be a whole number of at "
+                            "least 1; set inner.steps (or --steps of fsad detect)")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) \
+                or not math.isfinite(self.lr) or self.lr <= 0:
+            raise FsadError(f"adaptation learning rate {self.lr!r} is not a finite number "
+                            "above 0; set inner.lr (or --lr of fsad detect) to a positive "
+                            "rate such as 0.05")
+        if self.optimizer not in ("sgd", "adam"):
+            raise FsadError(f"adaptation optimizer {self.optimizer!r}: use sgd or adam "
+                            "(inner.optimizer, or --optimizer of fsad detect)")
+        if self.windows_per_step is not None and (
+                isinstance(self.windows_per_step, bool)
+                or not isinstance(self.windows_per_step, int) or self.windows_per_step < 1):
+            raise FsadError(f"inner.windows_per_step {self.windows_per_step!r}: must be null "
+                            "(all K windows) or a whole number of at least 1")
 
     @classmethod
     def from_config(cls, inner: Mapping) -> InnerRule:
@@ -84,7 +106,10 @@ def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRul
     It runs where the generator's weights are, on that device's path (bf16 autocast on CUDA
     and with ``cpu_bf16``, exact fp32 otherwise). Adaptation is first order: the inner
     loop's gradients are taken on detached weights, and its result is written into the
-    module."""
+    module.
+
+    Adapted weights that are NaN or infinite (a finite but far too large rate overflows)
+    stop here with one line, before anything is scored or saved."""
     device = next(generator.parameters()).device
     x, y = x.to(device), y.to(device)
     with autocast(device):
@@ -93,6 +118,14 @@ def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRul
         adapted = meta.inner_loop(generator, params, x, y, objective(loss_weights),
                                   steps=rule.steps, lr=rule.lr, optimizer=rule.optimizer,
                                   first_order=True, windows_per_step=rule.windows_per_step)
+        finite = torch.stack([torch.isfinite(p).all() for p in adapted.values()])
+        if not bool(finite.all()):  # one host synchronisation on CUDA
+            bad = [name for name, ok in zip(adapted, finite.tolist(), strict=True) if not ok]
+            raise FsadError(
+                f"the adapted model is not finite: {len(bad)} of {len(adapted)} weight "
+                f"tensors hold NaN or infinity (e.g. {bad[0]}) after {rule.steps} "
+                f"{rule.optimizer} step(s) at lr {rule.lr:g} on {len(x)} window(s); lower the "
+                "adaptation rate (inner.lr, or --lr of fsad detect)")
         with torch.no_grad():
             for name, p in generator.named_parameters():
                 if name in adapted:

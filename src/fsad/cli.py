@@ -8,6 +8,7 @@ Settings come from ``--config FILE`` (a full YAML config; defaults when omitted)
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from pathlib import Path
 
@@ -34,6 +35,18 @@ def _threads(threads: int | None) -> None:
 
         torch.set_num_threads(threads)
 
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses NaN and infinity, which pass its comparisons."""
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+POSITIVE = FiniteFloat(min=0, min_open=True)
 
 # Adaptation draws: derived seeds (root seed * 100003 + draw) must fit torch's 64-bit seeds.
 SEED = click.IntRange(0, 2**32 - 1)
@@ -177,6 +190,7 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
     from fsad import checkpoint
     from fsad.adapt import InnerRule, adapt, training_windows
     from fsad.data.store import FrameStore
+    from fsad.predict import finite_loss, predict
     from fsad.score import load_generator
 
     cfg = _cfg(config_file, params_json)
@@ -187,6 +201,11 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
     x, y = training_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
                             cfg["seed"])
     adapt(generator, x, y, InnerRule.from_config(cfg["inner"]), ckpt["settings"]["loss"])
+    # Finite weights can still overflow in the forward pass (a far too large rate): check
+    # the adapted model's loss on its own K windows before saving it.
+    for i, lv in enumerate(predict(generator, x, y, ckpt["settings"]["loss"])[0]):
+        finite_loss(lv, f"{model} adapted to '{target}', its adaptation window {i + 1}",
+                    adapted=True)
     checkpoint.save(out, {**{k: v for k, v in ckpt.items() if k not in ("format", "version")},
                           "generator": generator.state_dict(),
                           "adapted": {"target": target, "shots": shots, "seed": seed}})
@@ -301,10 +320,10 @@ def datasets_check(adapter, root, as_json) -> None:
               help="Image size of the memory and throughput suites.")
 @click.option("--compile", "compile_g", is_flag=True,
               help="throughput: also time the training step with torch.compile.")
-@click.option("--peak-tflops", type=click.FloatRange(min=0, min_open=True),
+@click.option("--peak-tflops", type=POSITIVE,
               help="throughput: the device's peak, for the fraction achieved (default on "
                    "CUDA: the H200 bf16 rate in the reference figures).")
-@click.option("--memory-limit-gb", type=click.FloatRange(min=0.5), default=None,
+@click.option("--memory-limit-gb", type=FiniteFloat(min=0.5), default=None,
               help="Cap the memory suite's child processes (address space, CPU).")
 @click.option("--reference", "reference_path", type=click.Path(dir_okay=False),
               help="Figures from outside fsad, with their sources (default: the "
@@ -341,15 +360,15 @@ def bench(backbone, shots_list, repeats, suite, size, compile_g, peak_tflops, me
               help="Folder for <video>.scores.csv, .scores.png (and .annotated.avi).")
 @click.option("--annotate", is_flag=True, help="Also write an annotated copy of each video.")
 @click.option("--percentile", default=99.0, show_default=True,
-              type=click.FloatRange(50, 100, max_open=True),
+              type=FiniteFloat(50, 100, max_open=True),
               help="Threshold = this percentile of the normal footage's losses.")
-@click.option("--threshold", type=float, help="An absolute loss threshold instead.")
+@click.option("--threshold", type=POSITIVE, help="An absolute loss threshold instead.")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Draw of the K windows.")
 @click.option("--batch", default=32, show_default=True, type=click.IntRange(1),
               help="Frames scored per chunk (bounds memory).")
 @click.option("--steps", type=click.IntRange(1), help="Adaptation steps (default: the rule "
               "the model was meta-trained with, else the config's inner.steps).")
-@click.option("--lr", type=float, help="Adaptation learning rate (same default rule).")
+@click.option("--lr", type=POSITIVE, help="Adaptation learning rate (same default rule).")
 @click.option("--optimizer", type=click.Choice(["sgd", "adam"]), help="(same default rule)")
 @CONFIG_OPT
 @PARAMS_OPT
@@ -362,6 +381,7 @@ def detect(model, normal, shots, videos, out, annotate, percentile, threshold, s
     from fsad import checkpoint
     from fsad.adapt import InnerRule
     from fsad.detect import detect as run
+    from fsad.detect import input_stem, output_stems
 
     cfg = _cfg(config_file, params_json)
     _threads(threads)
@@ -371,9 +391,13 @@ def detect(model, normal, shots, videos, out, annotate, percentile, threshold, s
     rule = replace(rule, steps=rule.steps if steps is None else steps,
                    lr=rule.lr if lr is None else lr,
                    optimizer=rule.optimizer if optimizer is None else optimizer)
-    written = run(Path(model), Path(normal), shots, [Path(v) for v in videos], Path(out), rule,
-                  seed, percentile, threshold, annotate, batch, cfg["device"])
-    click.echo(f"wrote {len(written)} files to {out}", err=True)
+    paths = [Path(v) for v in videos]
+    written = run(Path(model), Path(normal), shots, paths, Path(out), rule, seed, percentile,
+                  threshold, annotate, batch, cfg["device"])
+    renamed = [f"{v} -> {stem}.*" for v, stem in zip(paths, output_stems(paths), strict=True)
+               if stem != input_stem(v)]
+    click.echo(f"wrote {len(written)} files to {out}" + (
+        f" (inputs that share a name: {', '.join(renamed)})" if renamed else ""), err=True)
 
 
 @cli.command("config")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,12 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
     ``check_refs=False`` is for the partial configs Snakemake hands to one step, which carry
     a target but not necessarily the dataset it names.
     """
+    # YAML's .nan/.inf and JSON's NaN/Infinity pass every comparison of the schema; no
+    # setting is meant to be one (a NaN rate would make every score NaN).
+    for where, value in _numbers(cfg):
+        if not math.isfinite(value):
+            raise FsadError(f"{source}: invalid value at '{where}': {value} is not a finite "
+                            "number; write a finite number there")
     # Defaults of nested sections are only filled once the section exists, so run twice:
     # the first pass creates `{}` sections, the second fills their keys.
     for _ in range(2):
@@ -108,6 +115,18 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
                     "define it under 'datasets' or correct the name"
                 )
     return cfg
+
+
+def _numbers(value: Any, where: str = ""):
+    """('a/b/0', number) for every float inside nested mappings and lists."""
+    if isinstance(value, float):
+        yield where or "(top level)", value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, f"{where}/{k}" if where else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _numbers(v, f"{where}/{i}" if where else str(i))
 
 
 def check_scenes(cfg: dict, source: str = "config",

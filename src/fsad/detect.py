@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import pick, prepare
 from fsad.ioerrors import describe
-from fsad.predict import predict
+from fsad.predict import finite_loss, predict
 from fsad.score import load_generator
 
 log = logging.getLogger("fsad")
@@ -50,6 +52,60 @@ def raw_frames(path: Path) -> Iterable[np.ndarray]:
     return read_frames(path)
 
 
+def input_stem(path: Path) -> str:
+    """The name an input's results are written under when no other input shares it: a
+    video's file name without its extension, a frame folder's name."""
+    path = Path(path)
+    return path.stem if path.is_file() else Path(os.path.abspath(path)).name
+
+
+def output_stems(videos: list[Path]) -> list[str]:
+    """The name each input's results are written under, one per input and never the same
+    twice (letter case aside, for case-insensitive disks), so no input's results overwrite
+    another's. An input keeps its ``input_stem`` unless another input shares it; those that
+    share one are told apart by the parent folders where their paths differ (``a/01.avi``
+    and ``b/01.avi`` give ``a_01`` and ``b_01``), and what is left (``01.avi`` beside
+    ``01.mp4``) by a suffix in input order (``01``, ``01-2``). The same inputs always give
+    the same names. The same file given twice is refused."""
+    paths = [Path(os.path.abspath(v)) for v in videos]
+    seen: dict[Path, int] = {}
+    for n, (given, path) in enumerate(zip(videos, paths, strict=True), 1):
+        real = path.resolve()
+        if real in seen:
+            raise FsadError(f"{given}: the same video is given twice (inputs {seen[real]} and "
+                            f"{n}); give each video once")
+        seen[real] = n
+    stems = [input_stem(p) for p in paths]
+
+    def prefixed(path: Path, stem: str, depth: int) -> str:
+        folders = [q.name for q in path.parents if q.name][:depth]
+        return "_".join([*reversed(folders), stem])
+
+    names = list(stems)
+    for i, path in enumerate(paths):
+        others = [j for j, s in enumerate(stems) if j != i and s.casefold() == stems[i].casefold()]
+        if not others:
+            continue
+        # The fewest parent folders that set this path apart from every other with its stem;
+        # none does for files of one folder, which get the suffix below.
+        names[i] = prefixed(path, stems[i], 1)
+        for depth in range(1, len(path.parents) + 1):
+            name = prefixed(path, stems[i], depth)
+            if all(prefixed(paths[j], stems[j], depth).casefold() != name.casefold()
+                   for j in others):
+                names[i] = name
+                break
+    taken: set[str] = set()
+    for i, name in enumerate(names):
+        unique, n = name, 1
+        while unique.casefold() in taken:
+            n += 1
+            unique = f"{name}-{n}"
+        names[i] = unique
+        taken.add(unique.casefold())
+    return names
+
+
 class Detector:
     def __init__(self, model: Path, device: str = "auto"):
         self.generator, self.ckpt = load_generator(model)
@@ -58,6 +114,7 @@ class Detector:
         self.weights = self.ckpt["settings"]["loss"]
         self.device = pick(device)
         self.generator = prepare(self.generator, self.device)
+        self.adapted = False
 
     def converted(self, path: Path) -> Iterator[np.ndarray]:
         """The frames of a video file or frame folder at the model's input size, decoded and
@@ -75,11 +132,14 @@ class Detector:
         if shots == 0:
             return
         adapt(self.generator, *footage_windows(normal, self.t, shots, seed), rule, self.weights)
+        self.adapted = True
 
-    def score_frames(self, frames: Iterator[np.ndarray], batch: int,
-                     desc: str = "") -> Iterator[tuple[int, float, float]]:
+    def score_frames(self, frames: Iterator[np.ndarray], batch: int, desc: str = "",
+                     where: str | None = None) -> Iterator[tuple[int, float, float]]:
         """(frame index, raw loss, PSNR) for every frame from t on, in chunks of ``batch``.
-        ``frames`` are already converted to the model's size (see ``converted``)."""
+        ``frames`` are already converted to the model's size (see ``converted``); ``where``
+        names them in errors (default: ``desc``, the progress bar's label)."""
+        where = where or desc or "video"
         buffer: list[np.ndarray] = []
         first = 0  # index of buffer[0] in the video
         n_seen = 0
@@ -88,24 +148,25 @@ class Detector:
             buffer.append(frame)
             n_seen += 1
             if len(buffer) >= batch + self.t:
-                yield from self._score_buffer(buffer, first)
+                yield from self._score_buffer(buffer, first, where)
                 bar.update(len(buffer) - self.t)
                 first += len(buffer) - self.t
                 buffer = buffer[-self.t:]
         if n_seen < self.t + 1:
-            raise FsadError(f"{desc or 'video'}: {n_seen} frame(s); at least t + 1 = "
+            raise FsadError(f"{where}: {n_seen} frame(s); at least t + 1 = "
                             f"{self.t + 1} are needed to predict one")
         if len(buffer) > self.t:
-            yield from self._score_buffer(buffer, first)
+            yield from self._score_buffer(buffer, first, where)
             bar.update(len(buffer) - self.t)
         bar.close()
 
-    def _score_buffer(self, buffer: list[np.ndarray], first: int):
+    def _score_buffer(self, buffer: list[np.ndarray], first: int, where: str):
         clips = to_tensor(np.stack([np.stack(buffer[i:i + self.t + 1])
                                     for i in range(len(buffer) - self.t)]))
         losses, psnrs = predict(self.generator, clips[:, :-1], clips[:, -1], self.weights)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
-            yield first + i + self.t, lv, pv
+            frame = first + i + self.t
+            yield frame, finite_loss(lv, f"{where} frame {frame}", self.adapted), pv
 
 
 def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
@@ -114,14 +175,21 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
            device: str = "auto") -> list[Path]:
     if shots < 0:
         raise FsadError(f"--shots must be >= 0 (0 = no adaptation), got {shots}")
+    # NaN passes every comparison below: every score would be NaN and nothing flagged.
+    if threshold is not None and not (math.isfinite(threshold) and threshold > 0):
+        raise FsadError(f"--threshold {threshold}: not a finite loss above 0; give a loss "
+                        "threshold such as 0.05, or leave it out for --percentile")
+    if not 50 <= percentile < 100:
+        raise FsadError(f"--percentile {percentile}: must be a number from 50 up to 100")
+    stems = output_stems(videos)
     det = Detector(model, device)
     normal_frames = np.stack(list(det.converted(normal)))
     if len(normal_frames) < det.t + 1:
         raise FsadError(f"{normal}: {len(normal_frames)} frame(s) of normal footage; at "
                         f"least t + 1 = {det.t + 1} are needed")
     det.adapt(normal_frames, shots, seed, rule)
-    reference = np.array([lv for _, lv, _ in det.score_frames(iter(normal_frames), batch,
-                                                              "calibrate")])
+    reference = np.array([lv for _, lv, _ in det.score_frames(
+        iter(normal_frames), batch, "calibrate", f"{normal} (normal footage)")])
     median = float(np.median(reference))
     cut = float(threshold) if threshold is not None else float(
         np.percentile(reference, percentile))
@@ -133,14 +201,14 @@ def detect(model: Path, normal: Path, shots: int, videos: list[Path], out: Path,
     # Score every video before writing anything: a video that fails to decode leaves no
     # results of the others behind (the rows are small; the frames are not kept).
     scored = []
-    for video in videos:
-        stem = Path(video).stem if Path(video).is_file() else Path(video).name
+    for video, stem in zip(videos, stems, strict=True):
         rows = []
         for frame, lv, pv in det.score_frames(det.converted(video), batch, str(video)):
             s = (lv - median) / (cut - median)
             rows.append((frame, lv, pv, s, int(lv > cut)))
         flagged = sum(r[4] for r in rows)
-        log.info("%s: %d frames scored, %d flagged", video, len(rows), flagged)
+        log.info("%s: %d frames scored, %d flagged -> %s", video, len(rows), flagged,
+                 out / f"{stem}.scores.csv")
         scored.append((video, stem, rows))
     return _write_all(out, scored, annotate)
 
@@ -155,6 +223,8 @@ def _write_all(out: Path, scored: list[tuple], annotate: bool) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         for video, stem, rows in scored:
             current = out / f"{stem}.scores.csv"
+            if current in written:  # output_stems makes this impossible; never overwrite
+                raise FsadError(f"{current}: already written by another input of this run")
             _write_rows(current, rows)
             written.append(current)
             current = out / f"{stem}.scores.png"

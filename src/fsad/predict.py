@@ -4,9 +4,12 @@ so a frame's score cannot differ between them."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
+from fsad import FsadError
 from fsad.device import autocast
 from fsad.losses import frame_loss, psnr
 from fsad.models import split_output
@@ -26,3 +29,16 @@ def predict(generator: nn.Module, x: torch.Tensor, y: torch.Tensor,
         pred = split_output(generator(x))[0]
     pred = pred.float()
     return frame_loss(pred, y, loss_weights).tolist(), psnr(pred, y).tolist()
+
+
+def finite_loss(loss: float, where: str, adapted: bool) -> float:
+    """``loss``, if it is a number: a NaN or infinite loss is no score and must never reach a
+    results file as if it were one. ``where`` names the frame; ``adapted`` says whether the
+    model was adapted just before (then the adaptation rate is what to lower)."""
+    if not math.isfinite(loss):
+        fix = ("the adapted model is not finite; lower the adaptation rate (inner.lr, or --lr "
+               "of fsad detect)" if adapted else
+               "the model does not give finite predictions; retrain it (a lower learning "
+               "rate, or grad_clip)")
+        raise FsadError(f"{where}: the prediction's loss is {loss}: {fix}")
+    return loss

@@ -24,7 +24,7 @@ from fsad.data.windows import sequential_windows
 from fsad.device import pick, prepare
 from fsad.metrics import SCORE_COLUMNS
 from fsad.models import build
-from fsad.predict import predict
+from fsad.predict import finite_loss, predict
 
 log = logging.getLogger("fsad")
 
@@ -72,18 +72,19 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     rows = []
     for video in tqdm(videos, desc=f"score {target} K={shots}", disable=None):
         clip_frames, clip_labels = store.frames(video.id), store.labels(video.id)
-        model, skip = generator, 0
+        net, skip = generator, 0
         if shots and per_video:
             # MPN's protocol: adapt a fresh copy on this video's first K windows and leave
             # the frames they cover (targets t .. t+K-1) out of the scores.
             if len(clip_frames) < t + shots + 1:
                 raise FsadError(f"{video.id}: {len(clip_frames)} frames, too short for "
                                 f"{shots} adaptation windows plus one scored frame")
-            model, skip = copy.deepcopy(generator), shots
-            adapt(model, *prefix_windows(clip_frames, t, shots), rule, weights)
-        for frame, lv, pv in predict_video(model, clip_frames[skip:], t, weights,
+            net, skip = copy.deepcopy(generator), shots
+            adapt(net, *prefix_windows(clip_frames, t, shots), rule, weights)
+        for frame, lv, pv in predict_video(net, clip_frames[skip:], t, weights,
                                            cfg["evaluate"]["batch_size"]):
             frame += skip
+            finite_loss(lv, f"{model}, video {video.id} frame {frame}", adapted=shots > 0)
             rows.append([labels["source"], target, ckpt["backbone"], labels["method"], shots,
                          seed, video.id, frame, int(clip_labels[frame]), f"{lv:.8g}",
                          f"{pv:.8g}"])

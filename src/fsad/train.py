@@ -373,6 +373,10 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
     start = checkpoint.load(init)
     if start["backbone"] != backbone:
         raise FsadError(f"{init}: a {start['backbone']} checkpoint cannot initialise {backbone}")
+    if start["frames"] != frame_shape(store):
+        raise FsadError(f"{init} was trained on {start['frames']} frames but {frames} holds "
+                        f"{frame_shape(store)}; meta-train on frames extracted with the same "
+                        "frames settings, or pre-train again on these")
     # The config's sections as written: they are the run's fingerprint, and `fsad detect`
     # reads the inner rule back from the checkpoint.
     settings = {"meta": cfg["meta"], "inner": cfg["inner"], "shots": shots,
@@ -380,6 +384,7 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
                 "scenes": tasks.scenes, "init": start["fingerprint"]}
     tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m.lr_g, m.lr_d, settings,
                  m.grad_clip)
+    check_init(init, start, cfg["model"], tr)
     tr.load_weights(start)
     tr.inputs_stamp = file_stamp(frames, init)
     tr.resume()
@@ -393,6 +398,34 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, 
 
     tr.loop(m.iterations, m.checkpoint_every, body, f"meta K={shots}")
     tr.finish()
+
+
+# The model settings that shape the weights, and the window length t (which does not).
+ARCHITECTURE = ("t", "widths", "lstm_hidden", "disc_width", "latent_channels", "latent_stride",
+                "vgg_width_divisor")
+
+
+def check_init(init: Path, start: dict, model: dict, tr: Trainer) -> None:
+    """Meta-training starts from ``start`` only if it is the model the config describes:
+    weights of other shapes would stop in a size-mismatch traceback, and another t would
+    meta-train, silently, a model on windows it was not pre-trained for."""
+    def shapes(state: dict) -> dict:
+        return {name: tuple(value.shape) for name, value in state.items()}
+
+    mismatch = (start["model"].get("t") != model["t"]
+                or shapes(start["generator"]) != shapes(tr.G.state_dict())
+                or shapes(start["discriminator"]) != shapes(tr.D.state_dict()))
+    if not mismatch:
+        return
+    keys = [k for k in ARCHITECTURE if start["model"].get(k) != model.get(k)]
+    if not keys:  # not a setting above: a checkpoint of another fsad version
+        raise FsadError(f"{init} ({start['backbone']}): its weights have other shapes than "
+                        "the model the config describes; pre-train again with this config")
+    held = ", ".join(f"model.{k} {start['model'].get(k)}" for k in keys)
+    asked = ", ".join(f"model.{k} {model.get(k)}" for k in keys)
+    raise FsadError(f"{init} ({start['backbone']}) was trained with {held}, but the config "
+                    f"asks for {asked}; meta-train with the model settings it was trained "
+                    "with, or pre-train again with these")
 
 
 def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,

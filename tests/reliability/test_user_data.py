@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fsad.outdir import MARKER
 from fsad.metrics import SCORE_COLUMNS as COLUMNS
+from fsad.outdir import MARKER
 from tests.helpers.cli import files, one_line_error, run_fsad
 
 TINY = json.dumps({"synth": {"scenes": 2, "train_videos": 1, "test_videos": 1, "frames": 40,

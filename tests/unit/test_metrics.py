@@ -3,8 +3,8 @@ import pytest
 
 from fsad import FsadError
 from fsad.atomic import write_csv
-from fsad.metrics import aucs, evaluate, minmax, read_auc
 from fsad.metrics import SCORE_COLUMNS as COLUMNS
+from fsad.metrics import aucs, evaluate, minmax, read_auc
 
 
 def test_minmax_eq4():

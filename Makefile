@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint dry-run clean
+.PHONY: install run test lint dry-run config-docs clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ lint: install
 
 dry-run: install
 	$(BIN)/snakemake -n
+
+# config/README.md's table of keys is generated from src/fsad/config.schema.yaml.
+config-docs: install
+	$(BIN)/fsad config --markdown --into config/README.md
 
 clean:
 	rm -rf results/* .snakemake

@@ -1,13 +1,15 @@
 # Two commands do everything on a fresh machine:
 #   make run    install into .venv, run the default pipeline (synthetic benchmark, CPU)
 #   make test   install into .venv, run the whole test suite
+# While developing:
+#   make test-fast   the suite without the end-to-end pipeline runs (tests marked slow)
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint dry-run config-docs clean
+.PHONY: install run test test-fast lint dry-run config-docs clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +26,9 @@ run: install
 
 test: install
 	$(BIN)/pytest -q
+
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
 
 lint: install
 	$(BIN)/ruff check src tests bench

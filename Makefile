@@ -2,7 +2,7 @@
 #   make run    install into .venv, run the default pipeline (synthetic benchmark, CPU)
 #   make test   install into .venv, run the whole test suite
 # While developing:
-#   make test-fast   the suite without the end-to-end pipeline runs (tests marked slow)
+#   make test-fast   the suite without the end-to-end runs (tests marked slow)
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin

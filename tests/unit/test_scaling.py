@@ -53,6 +53,7 @@ def test_forward_gflop_counts_the_model(smoke):
     assert scaling.forward_gflop(smoke, size=64) == pytest.approx(4 * small, rel=0.1)
 
 
+@pytest.mark.slow  # an end-to-end benchmark run
 def test_bench_cli_memory_suite_json():
     result = subprocess.run(
         [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
@@ -69,6 +70,7 @@ def test_bench_cli_memory_suite_json():
     assert all(r["fits"] and r["size"] == 24 for r in rows)
 
 
+@pytest.mark.slow  # an end-to-end benchmark run
 def test_peer_runs_the_authors_settings(smoke):
     result = scaling.peer(smoke, repeats=1)
     assert [(r["shots"], r["inner_steps"], r["windows_per_step"]) for r in result["rows"]] == \

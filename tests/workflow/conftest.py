@@ -1,4 +1,4 @@
-"""One completed smoke run per test session, shared by the end-to-end tests.
+"""One completed smoke run per pytest run, shared by the end-to-end tests.
 
 A smoke run is a minute or more of Snakemake jobs; the tests that only read its outputs, or
 extend it (a report, a DVC repository, a dry run after a config change), take a copy of this

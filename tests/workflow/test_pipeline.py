@@ -1,5 +1,5 @@
 """The workflow end to end: lint and dry runs of every config (fast), and the shared smoke
-run's outputs, up-to-dateness and rerun scope (slow; tests/workflow/conftest.py runs it once
+run's outputs, up-to-dateness and rerun scope (slow; tests/workflow/conftest.py runs it
 once per pytest run). `dvc repro` of the same pipeline is tested in test_dvc.py."""
 
 from __future__ import annotations

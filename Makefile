@@ -1,13 +1,15 @@
 # Two commands do everything on a fresh machine:
 #   make run    install into .venv, run the default pipeline (synthetic benchmark, CPU)
 #   make test   install into .venv, run the whole test suite
+# While developing:
+#   make test-fast   the suite without the end-to-end runs (tests marked slow)
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install run test lint dry-run clean
+.PHONY: install run test test-fast lint dry-run config-docs clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +27,9 @@ run: install
 test: install
 	$(BIN)/pytest -q
 
+test-fast: install
+	$(BIN)/pytest -q -m "not slow"
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/snakefmt --check Snakefile workflow
@@ -32,6 +37,10 @@ lint: install
 
 dry-run: install
 	$(BIN)/snakemake -n
+
+# config/README.md's table of keys is generated from src/fsad/config.schema.yaml.
+config-docs: install
+	$(BIN)/fsad config --markdown --into config/README.md
 
 clean:
 	rm -rf results/* .snakemake

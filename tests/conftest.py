@@ -24,3 +24,16 @@ def tiny_synth(tmp_path_factory) -> Path:
 def tiny_store(tiny_synth, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("frames") / "synthetic.h5"
     return write_store(load_videos("synthetic", tiny_synth), out, 32, 32, 1)
+
+
+@pytest.fixture(scope="session")
+def tiny_pretrained(tiny_store, tmp_path_factory) -> Path:
+    """The r-GAN of tests.helpers.configs.SMALL pre-trained on the tiny store, made once for
+    the tests that meta-train from a pre-trained model (meta-training reads only its weights).
+    Read it; never write beside it."""
+    from fsad.train import pretrain
+    from tests.helpers.configs import small_cfg
+
+    out = tmp_path_factory.mktemp("pretrained") / "model.pt"
+    pretrain(small_cfg(), tiny_store, "synthetic", "rgan", out)
+    return out

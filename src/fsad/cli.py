@@ -403,8 +403,24 @@ def detect(model, normal, shots, videos, out, annotate, percentile, threshold, s
 @cli.command("config")
 @CONFIG_OPT
 @PARAMS_OPT
-def show_config(config_file, params_json) -> None:
+@click.option("--markdown", is_flag=True,
+              help="Print the schema's table of keys (key, type, default, meaning) instead.")
+@click.option("--into", type=click.Path(dir_okay=False),
+              help="With --markdown: rewrite the table between the markers of this file "
+                   "(config/README.md).")
+def show_config(config_file, params_json, markdown, into) -> None:
     """Print the validated config with every default filled in."""
+    if markdown:
+        from fsad import config_doc
+
+        if into is None:
+            click.echo(config_doc.markdown(), nl=False)
+        else:
+            changed = config_doc.write_into(into)
+            click.echo(f"{into}: {'table regenerated' if changed else 'up to date'}", err=True)
+        return
+    if into is not None:
+        raise click.UsageError("--into needs --markdown")
     import yaml
 
     click.echo(yaml.safe_dump(_cfg(config_file, params_json), sort_keys=False))

@@ -76,13 +76,11 @@ def test_infinite_optimiser_moments_are_never_checkpointed(tiny_store, tmp_path)
     assert any(n.endswith("exp_avg_sq") for n in report["nonfinite_tensors"])
 
 
-def test_nan_in_meta_training_names_the_iteration(tiny_store, tmp_path):
-    cfg = small_cfg()
-    pretrain(cfg, tiny_store, "synthetic", "rgan", tmp_path / "pre.pt")
+def test_nan_in_meta_training_names_the_iteration(tiny_store, tiny_pretrained, tmp_path):
     cfg = small_cfg(meta={"lr_g": 1e30, "grad_clip": 2.0})
     out = tmp_path / "meta" / "model.pt"
     with pytest.raises(FsadError, match=r"^meta K=2: non-finite loss at step 2 \(query=nan"):
-        meta_train(cfg, tiny_store, "synthetic", "rgan", tmp_path / "pre.pt", 2, out)
+        meta_train(cfg, tiny_store, "synthetic", "rgan", tiny_pretrained, 2, out)
     report = json.loads(out.with_name("model.pt.nonfinite.json").read_text())
     assert report["step"] == 2 and report["settings"]["grad_clip"] == 2.0
     assert all_finite(out.with_name("state.pt")) and not out.exists()

@@ -41,11 +41,10 @@ def test_pretrain_lowers_the_loss_on_a_fixed_batch(tiny_store, tmp_path):
 @pytest.mark.parametrize("meta", [{"first_order": True}, {"first_order": False},
                                   {"first_order": False, "tasks_per_pass": 1,
                                    "recompute_inner": True}])
-def test_meta_training_runs_and_moves_the_weights(tiny_store, tmp_path, meta):
+def test_meta_training_runs_and_moves_the_weights(tiny_store, tiny_pretrained, tmp_path, meta):
     cfg = small_cfg(meta=meta)
-    pretrain(cfg, tiny_store, "synthetic", "rgan", tmp_path / "pre.pt")
-    meta_train(cfg, tiny_store, "synthetic", "rgan", tmp_path / "pre.pt", 2, tmp_path / "m.pt")
-    pre, met = checkpoint.load(tmp_path / "pre.pt"), checkpoint.load(tmp_path / "m.pt")
+    meta_train(cfg, tiny_store, "synthetic", "rgan", tiny_pretrained, 2, tmp_path / "m.pt")
+    pre, met = checkpoint.load(tiny_pretrained), checkpoint.load(tmp_path / "m.pt")
     assert met["method"] == "meta" and met["step"] == 2
     assert any(not torch.equal(pre["generator"][k], met["generator"][k])
                for k in pre["generator"])

@@ -1,6 +1,11 @@
 """The DVC round trip of README.md, "Versioning with DVC (fresh clone)", on the smoke config:
 `dvc repro`, `dvc push` to a local remote, a fresh `git clone`, `dvc pull`, the touch step,
-then nothing to do; a changed training parameter reruns only the jobs that depend on it."""
+then nothing to do; a changed training parameter reruns only the jobs that depend on it.
+
+The repository starts from a copy of the shared smoke run (tests/workflow/conftest.py), so
+`dvc repro` runs the stage's Snakemake command, which finds that run up to date, and records
+its outputs; the jobs Snakemake runs here are the ones the parameter change reruns.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,12 @@ import hashlib
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers.workflow import BIN, REPO, copy_run
 
-BIN = Path(sys.executable).parent
 PROJECT_FILES = ["Snakefile", "workflow", "config", "profiles", "src", "dvc.yaml", ".gitignore"]
 # After `dvc pull`, as documented: every output gets a consistent mtime, and every job gets
 # Snakemake metadata (params, code), which a fresh clone lacks and without which a later
@@ -35,7 +38,7 @@ def md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def test_round_trip_through_a_remote_and_a_fresh_clone(tmp_path):
+def test_round_trip_through_a_remote_and_a_fresh_clone(tmp_path, smoke_run):
     origin, clone, remote = tmp_path / "origin", tmp_path / "clone", tmp_path / "remote"
     origin.mkdir()
     for name in PROJECT_FILES:
@@ -46,6 +49,7 @@ def test_round_trip_through_a_remote_and_a_fresh_clone(tmp_path):
         else:
             shutil.copy(src, origin / name)
     shutil.copy(REPO / "config/smoke.yaml", origin / "config/config.yaml")
+    copy_run(smoke_run, origin, parts=("results", ".snakemake"))
     env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8",
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t", "DVC_NO_ANALYTICS": "1",
@@ -61,7 +65,14 @@ def test_round_trip_through_a_remote_and_a_fresh_clone(tmp_path):
     run("git", "init", "-q", cwd=origin)
     run("dvc", "init", "-q", cwd=origin)
     run("dvc", "remote", "add", "-d", "local", str(remote), cwd=origin)
-    run("dvc", "repro", cwd=origin)
+    repro = run("dvc", "repro", cwd=origin)
+    # The stage ran Snakemake on the default config (the smoke config here), which found the
+    # copied run complete: `dvc repro` is the same pipeline as `snakemake`.
+    assert "Running stage 'pipeline'" in repro and "Nothing to be done" in repro, repro
+    lock = (origin / "dvc.lock").read_text()
+    assert "results/models" in lock and "results/metrics.json" in lock
+    assert md5(smoke_run / "results/auc.csv") in lock
+    assert "didn't change" in run("dvc", "repro", cwd=origin)
     run("git", "add", "-A", cwd=origin)
     run("git", "commit", "-q", "-m", "smoke run", cwd=origin)
     run("dvc", "push", cwd=origin)

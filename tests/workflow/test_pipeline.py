@@ -1,44 +1,27 @@
-"""The smoke config end to end through real Snakemake runs, plus lint and dry runs."""
+"""The workflow end to end: lint and dry runs of every config (fast), and the shared smoke
+run's outputs, up-to-dateness and rerun scope (slow; tests/workflow/conftest.py runs it
+once per pytest run). `dvc repro` of the same pipeline is tested in test_dvc.py."""
 
 from __future__ import annotations
 
 import csv
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-BIN = Path(sys.executable).parent
-PROJECT_FILES = ["Snakefile", "workflow", "config", "profiles"]
-
-
-def snakemake(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(cwd), "LC_ALL": "C.UTF-8"}
-    return subprocess.run([str(BIN / "snakemake"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+from tests.helpers.workflow import copy_run, scratch, snakemake
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    """A copy of the workflow in a scratch folder (src stays in place: code inputs are
-    found through a symlink, the package through the venv)."""
-    root = tmp_path_factory.mktemp("wf")
-    for name in PROJECT_FILES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    (root / "src").symlink_to(REPO / "src")
-    return root
+    """A copy of the workflow in a scratch folder, for lint and dry runs."""
+    return scratch(tmp_path_factory.mktemp("wf"))
 
 
-@pytest.fixture(scope="module")
-def smoke_run(workdir) -> Path:
-    result = snakemake("--cores", "2", "--configfile", "config/smoke.yaml", cwd=workdir)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return workdir
+@pytest.fixture
+def smoke_copy(smoke_run, tmp_path) -> Path:
+    """A private copy of the shared smoke run, for tests that write config files into it."""
+    return copy_run(smoke_run, tmp_path / "wf")
 
 
 def test_lint_is_clean(workdir):
@@ -54,6 +37,7 @@ def test_default_config_dry_run_lists_the_grid(workdir):
     assert any(line.split()[:2] == ["score", "38"] for line in out.splitlines()), out
 
 
+@pytest.mark.slow
 def test_auc_csv(smoke_run):
     with open(smoke_run / "results/auc.csv", newline="") as fh:
         reader = csv.DictReader(fh)
@@ -68,6 +52,7 @@ def test_auc_csv(smoke_run):
         assert r["video_auc"] == "" or 0.0 <= float(r["video_auc"]) <= 1.0
 
 
+@pytest.mark.slow
 def test_tables_figures_and_logs(smoke_run):
     md = (smoke_run / "results/tables/auc.md").read_text()
     assert "| synthetic | scene03 | rgan |" in md and "meta K=1" in md
@@ -78,51 +63,25 @@ def test_tables_figures_and_logs(smoke_run):
     assert (smoke_run / "results/metrics.json").is_file()
 
 
-def test_second_run_has_nothing_to_do(smoke_run):
-    result = snakemake("-n", "--configfile", "config/smoke.yaml", cwd=smoke_run)
+@pytest.mark.slow
+def test_second_run_has_nothing_to_do(smoke_copy):
+    # On a copy: also shows that copies of the shared run are as up to date as the run.
+    result = snakemake("-n", "--configfile", "config/smoke.yaml", cwd=smoke_copy)
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_evaluation_params_does_not_retrain(smoke_run):
-    text = (smoke_run / "config/smoke.yaml").read_text()
+@pytest.mark.slow
+def test_changing_evaluation_params_does_not_retrain(smoke_copy):
+    text = (smoke_copy / "config/smoke.yaml").read_text()
     assert "batch_size: 16}" in text
-    (smoke_run / "config/smoke_b8.yaml").write_text(text.replace("batch_size: 16}",
+    (smoke_copy / "config/smoke_b8.yaml").write_text(text.replace("batch_size: 16}",
                                                                  "batch_size: 8}"))
-    result = snakemake("-n", "--configfile", "config/smoke_b8.yaml", cwd=smoke_run)
+    result = snakemake("-n", "--configfile", "config/smoke_b8.yaml", cwd=smoke_copy)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "rule score" in out
     assert "rule pretrain" not in out and "rule meta_train" not in out
-
-
-def test_dvc_repro_runs_the_same_pipeline(tmp_path):
-    """A real DVC repository whose config is the smoke config: `dvc repro` runs Snakemake,
-    records the outputs in dvc.lock, and a second repro has nothing to do."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in [*PROJECT_FILES, "dvc.yaml"]:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    shutil.copytree(REPO / "src", root / "src")
-    shutil.copy(REPO / "config/smoke.yaml", root / "config/config.yaml")
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(tmp_path), "LC_ALL": "C.UTF-8",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@t"}
-
-    def run(*cmd):
-        result = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        return result.stdout + result.stderr
-
-    run("git", "init", "-q")
-    run(str(BIN / "dvc"), "init", "-q")
-    run(str(BIN / "dvc"), "repro")
-    assert (root / "results/auc.csv").is_file()
-    lock = (root / "dvc.lock").read_text()
-    assert "results/models" in lock and "results/metrics.json" in lock
-    assert "didn't change" in run(str(BIN / "dvc"), "repro") or "up to date" in run(
-        str(BIN / "dvc"), "status")
 
 
 def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):

@@ -1,15 +1,17 @@
 """Workflow reliability through real Snakemake runs of the smoke config: faults, retries,
---keep-going, determinism, shell quoting and a soak.
+--keep-going, determinism, shell quoting.
 
-Folder 1, the soak (one folder, three runs of the whole smoke pipeline):
-  A. a plain run;
+Folder 1, three runs in one folder:
+  A. a plain run: a copy of the shared smoke run (tests/workflow/conftest.py);
   B. results/ removed (.snakemake kept), a run killed with SIGKILL (Snakemake and every job
      under it, as a lost node or a killed terminal would) in the middle of pre-training,
      then ``--unlock`` and ``--rerun-incomplete``, which resumes pre-training;
-  C. a ``--forcerun pretrain`` rerun in which the first pre-training attempt is SIGKILLed
-     after its first checkpoint (a transient fault, injected by an ``fsad`` wrapper on PATH
-     that runs the real one); the profile's ``retries`` resubmits it and it resumes.
-Every output of B and C equals A's byte for byte, and results/ holds exactly A's files.
+  C. ``--forcerun pretrain``, in which the first pre-training attempt is SIGKILLed after its
+     first checkpoint (a transient fault, injected by an ``fsad`` wrapper on PATH that runs
+     the real one); the profile's ``retries`` resubmits it and it resumes.
+B and C run up to the pre-trained model, the jobs the faults hit (the jobs after it read
+only that model, and the same inputs give the same outputs: folder 2 shows it). Every
+output of B and C equals A's byte for byte, and no temporary, resume state or lock is left.
 
 Folder 2: the dataset root is a path with spaces and shell metacharacters, the config turns
 ``deterministic`` on, and a second target reads a broken dataset. With ``--keep-going`` the
@@ -24,7 +26,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,44 +33,24 @@ import psutil
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.helpers.workflow import (
+    BIN,
+    REPO,
+    SET_THREADS,
+    SMOKE,
+    TIMEOUT,
+    copy_run,
+    env,
+    ok,
+    scratch,
+    snakemake,
+)
 
-pytestmark = pytest.mark.slow
-
-BIN = Path(sys.executable).parent
-PROJECT_FILES = ["Snakefile", "workflow", "config", "profiles"]
-SMOKE = ["--cores", "2", "--configfile", "config/smoke.yaml"]
 PRETRAIN = Path("results/models/synthetic/rgan/pretrained")
 # Resume state a killed training run may leave (removed when the run completes).
 RESUME_STATE = {"state.pt", "state.prev.pt"}
 # A directory name that runs three commands if it ever reaches a shell unquoted.
 NASTY = "data dir;touch PWNED1/$(touch PWNED2) `touch PWNED3` &x'y\"z|<*>é"
-TIMEOUT = 1800
-
-
-def env(path_prefix: str = "", **extra: str) -> dict:
-    return {"PATH": f"{path_prefix}{BIN}:/usr/bin:/bin", "LC_ALL": "C.UTF-8", **extra}
-
-
-def snakemake(*args: str, cwd: Path, **env_kw) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "snakemake"), *args], cwd=cwd,
-                          env=env(**env_kw, HOME=str(cwd)), capture_output=True, text=True,
-                          timeout=TIMEOUT)
-
-
-def ok(result: subprocess.CompletedProcess) -> str:
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-6000:]
-    return out
-
-
-def scratch(root: Path) -> Path:
-    root.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    (root / "src").symlink_to(REPO / "src")
-    return root
 
 
 def outputs(root: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
@@ -118,13 +99,12 @@ def kill_tree(pid: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def folder1(tmp_path_factory) -> Path:
-    return scratch(tmp_path_factory.mktemp("soak") / "wf")
+def folder1(smoke_run, tmp_path_factory) -> Path:
+    return copy_run(smoke_run, tmp_path_factory.mktemp("soak") / "wf")
 
 
 @pytest.fixture(scope="module")
 def run_a(folder1) -> dict[str, bytes]:
-    ok(snakemake(*SMOKE, cwd=folder1))
     return outputs(folder1)
 
 
@@ -157,9 +137,11 @@ def killed(folder1, run_a) -> dict:
 
 @pytest.fixture(scope="module")
 def recovered(folder1, killed) -> dict:
-    """After a hard kill the lock is stale: --unlock, then --rerun-incomplete."""
+    """After a hard kill the lock is stale: --unlock, then --rerun-incomplete (up to the
+    job that was killed)."""
     ok(snakemake("--unlock", *SMOKE, cwd=folder1))
-    out = ok(snakemake("--rerun-incomplete", *SMOKE, cwd=folder1))
+    out = ok(snakemake(f"{PRETRAIN.as_posix()}/model.pt", "--rerun-incomplete", *SMOKE,
+                       cwd=folder1))
     return {"out": out, "files": outputs(folder1),
             "pretrain_log": (folder1 / "results/logs/pretrain/synthetic_rgan.log").read_text()}
 
@@ -182,25 +164,31 @@ exec "$REAL_FSAD" "$@"
 @pytest.fixture(scope="module")
 def retried(folder1, recovered, tmp_path_factory) -> dict:
     """Run C: --forcerun pretrain with the first pre-training attempt killed."""
+    model = folder1 / PRETRAIN / "model.pt"
+    before = model.stat().st_mtime_ns
     faultbin = tmp_path_factory.mktemp("faultbin")
     wrapper = faultbin / "fsad"
     wrapper.write_text(FAULTY_FSAD)
     wrapper.chmod(0o755)
     fired = faultbin / "fired"
-    result = snakemake("all", "--forcerun", "pretrain", *SMOKE, cwd=folder1,
+    result = snakemake(f"{PRETRAIN.as_posix()}/model.pt", "--forcerun", "pretrain", *SMOKE,
+                       cwd=folder1,
                        path_prefix=f"{faultbin}:", REAL_FSAD=str(BIN / "fsad"),
                        FAULT_FIRED=str(fired),
                        FAULT_WAIT_FOR=str(folder1 / PRETRAIN / "state.pt"))
     return {"out": ok(result), "fired": fired.is_dir(), "files": outputs(folder1),
+            "rewritten": model.stat().st_mtime_ns != before,
             "pretrain_log": (folder1 / "results/logs/pretrain/synthetic_rgan.log").read_text()}
 
 
+@pytest.mark.slow
 def test_run_a_is_complete(run_a):
     assert {"results/auc.csv", "results/tables/auc.md", "results/metrics.json",
             f"{PRETRAIN.as_posix()}/model.pt"} <= run_a.keys()
     assert not [f for f in run_a if is_temporary(f)]
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_nothing_partial_under_a_final_name(killed, run_a):
     assert killed["killed_while_running"]
     # Killed inside pre-training: its model is not there, only the resume state is.
@@ -213,23 +201,32 @@ def test_a_killed_run_leaves_nothing_partial_under_a_final_name(killed, run_a):
     assert [k for k in final if final[k] != run_a[k]] == []
 
 
+@pytest.mark.slow
 def test_rerun_incomplete_recovers_the_same_results(recovered, run_a):
     assert "resumed from" in recovered["pretrain_log"], (recovered["pretrain_log"]
                                                          + recovered["out"][-5000:])
-    assert differing(run_a, recovered["files"]) == {"only_first": [], "only_second": [],
-                                                    "different": []}
+    files = recovered["files"]
+    assert {f"{PRETRAIN.as_posix()}/model.pt", "results/frames/synthetic.h5"} <= files.keys()
+    assert differing({k: v for k, v in run_a.items() if k in files}, files) == {
+        "only_first": [], "only_second": [], "different": []}
 
 
+@pytest.mark.slow
 def test_a_transient_fault_is_retried_and_resumes(retried):
     assert retried["fired"], "the injected fault did not fire"
+    assert retried["rewritten"], "the pre-trained model was not made again"
     assert "Trying to restart job" in retried["out"]
     assert "resumed from" in retried["pretrain_log"], retried["pretrain_log"]
 
 
+@pytest.mark.slow
 def test_three_runs_end_identical_with_no_stray_files(run_a, recovered, retried, folder1):
-    # The same files (no temporaries, resume states or locks left), byte for byte.
-    assert differing(run_a, retried["files"]) == {"only_first": [], "only_second": [],
-                                                  "different": []}
+    # The same files (no temporaries, resume states or locks left), byte for byte: C made
+    # again what B had made.
+    assert retried["files"].keys() == recovered["files"].keys()
+    assert differing({k: v for k, v in run_a.items() if k in retried["files"]},
+                     retried["files"]) == {"only_first": [], "only_second": [],
+                                           "different": []}
     strays = [p for p in (folder1 / "results").rglob("*")
               if p.name.startswith(".") and p.name != ".snakemake_timestamp"
               or p.name in RESUME_STATE or p.suffix in (".tmp", ".lock")]
@@ -271,16 +268,18 @@ def folder2(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def keep_going(folder2) -> dict:
     result = snakemake("--keep-going", "--cores", "2", "--configfile", "config/broken.yaml",
-                       cwd=folder2)
+                       *SET_THREADS, cwd=folder2)
     return {"returncode": result.returncode, "out": result.stdout + result.stderr}
 
 
 @pytest.fixture(scope="module")
 def run_b(folder2, keep_going) -> dict:
-    out = ok(snakemake("--cores", "2", "--configfile", "config/good.yaml", cwd=folder2))
+    out = ok(snakemake("--cores", "2", "--configfile", "config/good.yaml", *SET_THREADS,
+                       cwd=folder2))
     return {"out": out, "files": outputs(folder2)}
 
 
+@pytest.mark.slow
 def test_keep_going_finishes_the_independent_cells(keep_going, folder2):
     out = keep_going["out"]
     assert keep_going["returncode"] != 0
@@ -296,6 +295,7 @@ def test_keep_going_finishes_the_independent_cells(keep_going, folder2):
     assert not (folder2 / "results/auc.csv").exists()  # it needs every cell
 
 
+@pytest.mark.slow
 def test_metacharacters_in_the_dataset_root_never_reach_a_shell(run_b, folder2,
                                                                 tmp_path_factory):
     # Jobs run in their folder (also their HOME): an injected `touch` would land there.
@@ -307,6 +307,7 @@ def test_metacharacters_in_the_dataset_root_never_reach_a_shell(run_b, folder2,
     assert run_b["files"]["results/auc.csv"].count(b"\n") == 1 + 1 + 2 * 2 * 2
 
 
+@pytest.mark.slow
 def test_same_config_and_seed_give_identical_results_in_another_folder(run_b, run_a):
     """Folder 2 read the same pixels from another path with deterministic mode on: models,
     scores, AUCs, tables and figures are bit-identical to folder 1's (the frame store
@@ -318,8 +319,10 @@ def test_same_config_and_seed_give_identical_results_in_another_folder(run_b, ru
     assert differing(a, b) == {"only_first": [], "only_second": [], "different": []}
 
 
-def test_deterministic_mode_reaches_the_jobs(run_b, run_a, folder1, folder2):
-    for root, state in ((folder1, "off"), (folder2, "on")):
+@pytest.mark.slow
+def test_deterministic_mode_reaches_the_jobs(run_b, smoke_run, folder2):
+    # Folder 1's run A is the shared smoke run: its logs are that run's.
+    for root, state in ((smoke_run, "off"), (folder2, "on")):
         for log in ("pretrain/synthetic_rgan.log", "meta/synthetic_rgan_k1.log",
                     "score/synthetic/scene03/rgan/meta_k1_seed0.log"):
             text = (root / "results/logs" / log).read_text()

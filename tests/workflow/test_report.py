@@ -1,32 +1,17 @@
-"""`snakemake --report results/report.html` after a smoke run: one self-contained HTML file
-with the AUC tables, ROC curves and per-video score plots, and their captions."""
+"""`snakemake --report results/report.html` on a copy of the shared smoke run: one
+self-contained HTML file with the AUC tables, ROC curves and per-video score plots, and their
+captions."""
 
 from __future__ import annotations
 
 import base64
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-BIN = Path(sys.executable).parent
-PROJECT_FILES = ["Snakefile", "workflow", "config", "profiles"]
+from tests.helpers.workflow import copy_run, ok, snakemake
 
 pytestmark = pytest.mark.slow
-
-
-def snakemake(*args: str, cwd: Path) -> str:
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(cwd), "LC_ALL": "C.UTF-8"}
-    result = subprocess.run([str(BIN / "snakemake"), *args], cwd=cwd, env=env,
-                            capture_output=True, text=True)
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-4000:]
-    return out
 
 
 def embedded(html: str, filename: str) -> str:
@@ -38,15 +23,10 @@ def embedded(html: str, filename: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> str:
-    root = tmp_path_factory.mktemp("report")
-    for name in PROJECT_FILES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    (root / "src").symlink_to(REPO / "src")
-    snakemake("--cores", "2", "--configfile", "config/smoke.yaml", cwd=root)
-    out = snakemake("--report", "results/report.html", "--configfile", "config/smoke.yaml",
-                    cwd=root)
+def report(smoke_run, tmp_path_factory) -> str:
+    root = copy_run(smoke_run, tmp_path_factory.mktemp("report") / "wf")
+    out = ok(snakemake("--report", "results/report.html", "--configfile", "config/smoke.yaml",
+                       cwd=root))
     assert "Report created" in out
     return (root / "results/report.html").read_text()
 

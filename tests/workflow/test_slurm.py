@@ -10,7 +10,9 @@ first status check, --jobs, --latency-wait, keeping the SLURM logs, and resource
 what the one node has (the profile asks for 8 CPUs and 32 GB per GPU job). A command-line
 --set-resources/--default-resources replaces the profile's whole block, so the caps are
 derived from the profile's own values here, keeping everything else (gpu: 1, runtime, ...).
-Thread counts are pinned to the same values in both runs: torch's results depend on them.
+Thread counts are pinned to the same values as in the shared local smoke run
+(tests/workflow/conftest.py) that the SLURM run's AUCs are compared with: torch's results
+depend on them.
 """
 
 from __future__ import annotations
@@ -19,28 +21,20 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.helpers.workflow import BIN, REPO, SET_THREADS, scratch
 
 pytestmark = pytest.mark.slow
 
-BIN = Path(sys.executable).parent
-PROJECT_FILES = ["Snakefile", "workflow", "config", "profiles"]
 SLURM_ROOT = Path(os.environ.get("FSAD_SLURM_ROOT", "/tmp/fsad-slurm"))
 PROFILE = yaml.safe_load((REPO / "profiles/slurm/profile.yaml").read_text())
 TARGET = "results/auc.csv"
 MEM_MB = 1000  # per job; the smoke jobs need far less, and nothing enforces it here
-# The rules' own thread counts, pinned in both runs (never above the machine's CPUs, which
-# is what a job's Snakemake caps them to inside the allocation).
-THREADS = {rule: min(n, os.cpu_count() or 1)
-           for rule, n in {"pretrain": 2, "meta_train": 2, "score": 1}.items()}
-SET_THREADS = ["--set-threads", *(f"{rule}={n}" for rule, n in THREADS.items())]
 SUBMITTED = re.compile(r"Job (\d+) has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.")
 
 
@@ -49,14 +43,6 @@ def run(cmd: list[str], cwd: Path, timeout: float = 1500) -> subprocess.Complete
            "LC_ALL": "C.UTF-8"}
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def scratch_copy(root: Path) -> Path:
-    for name in PROJECT_FILES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
-    (root / "src").symlink_to(REPO / "src")
-    return root
 
 
 def idle_node() -> tuple[int, int]:
@@ -115,39 +101,10 @@ def cluster() -> tuple[int, int]:
     return idle_node()
 
 
-class LocalRun:
-    """The same smoke pipeline run locally (same seed, same thread counts), in the
-    background: the SLURM run spends most of its time waiting between status checks."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.out = root / "snakemake.out"  # a file, not a pipe nobody reads meanwhile
-        env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(root), "LC_ALL": "C.UTF-8"}
-        with open(self.out, "w") as out:
-            self.proc = subprocess.Popen(
-                [str(BIN / "snakemake"), TARGET, "--cores", "2", "--workflow-profile", "none",
-                 "--configfile", "config/smoke.yaml", *SET_THREADS],
-                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def wait(self) -> Path:
-        self.proc.wait(timeout=1500)
-        assert self.proc.returncode == 0, self.out.read_text()[-6000:]
-        return self.root
-
-
 @pytest.fixture(scope="module")
-def local_run(cluster, tmp_path_factory):
-    local = LocalRun(scratch_copy(tmp_path_factory.mktemp("local")))
-    yield local
-    if local.proc.poll() is None:
-        local.proc.kill()
-        local.proc.wait()
-
-
-@pytest.fixture(scope="module")
-def slurm_run(cluster, local_run, tmp_path_factory):
+def slurm_run(cluster, tmp_path_factory):
     cpus, _ = cluster
-    root = scratch_copy(tmp_path_factory.mktemp("slurm"))
+    root = scratch(tmp_path_factory.mktemp("slurm"))
     cmd = [str(BIN / "snakemake"), TARGET, "--workflow-profile", "profiles/slurm",
            "--configfile", "config/smoke.yaml",
            # test-only: first status check after 1 s (not 40), 4 jobs at once, keep logs
@@ -167,12 +124,12 @@ def test_slurm_run_succeeds(slurm_run):
     assert result.returncode == 0, (main_log or result.stdout + result.stderr)[-6000:]
 
 
-def test_slurm_auc_equals_local_run(slurm_run, local_run):
+def test_slurm_auc_equals_local_run(slurm_run, smoke_run):
     root, result, _, _ = slurm_run
     assert result.returncode == 0
     slurm_auc = (root / TARGET).read_bytes()
     assert slurm_auc.count(b"\n") > 1
-    assert slurm_auc == (local_run.wait() / TARGET).read_bytes()
+    assert slurm_auc == (smoke_run / TARGET).read_bytes()
 
 
 def test_every_job_went_through_sbatch(slurm_run):

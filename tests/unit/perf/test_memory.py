@@ -26,6 +26,7 @@ def test_peak_memory_is_measured_in_a_child_and_a_cap_reports_no_fit(smoke):
     assert capped["fits"] is False and capped["error"]
 
 
+@pytest.mark.slow  # an end-to-end benchmark run
 def test_bench_cli_memory_suite_json():
     result = subprocess.run(
         [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),

@@ -12,6 +12,7 @@ from fsad.perf.peer import peer
 from tests.conftest import REPO
 
 
+@pytest.mark.slow  # an end-to-end benchmark run
 def test_peer_runs_the_authors_settings_against_the_reference_figures():
     smoke = config.load(REPO / "config/smoke.yaml")
     figures = reference.load()

@@ -5,10 +5,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from fsad import config
 from tests.conftest import REPO
 
 
+@pytest.mark.slow  # an end-to-end benchmark run
 def test_bench_json_measures_the_configured_work():
     smoke = config.load(REPO / "config/smoke.yaml")
     result = subprocess.run(

@@ -134,6 +134,7 @@ def test_projection_is_left_out_when_an_evaluated_k_was_not_measured():
         "measured meta-iteration K=1", "measured adaptation K=1", "measured scoring"]
 
 
+@pytest.mark.slow  # an end-to-end benchmark run
 def test_the_gpu_script_runs_through_on_the_cpu(tmp_path):
     """bench/gpu.sh, the one call a lent GPU gets, dry-run here at a tiny size: it must not
     waste that call on a typo."""

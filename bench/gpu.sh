@@ -11,6 +11,7 @@
 # bench/reference_figures.yaml, the paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
 # first and second order), each as .json and as text. CONFIG and SIZE override the
 # defaults (a CPU dry run: CONFIG=config/smoke.yaml SIZE=32 PYTHON=.venv/bin/python).
+# GPU_TESTS replaces the list of test files run first.
 set -uo pipefail
 PYTHON=${PYTHON:-python3}
 if [[ ${1:-} == fetch ]]; then
@@ -40,8 +41,11 @@ step() {  # step NAME TIMEOUT_S COMMAND...: output to $out/NAME, a failure noted
 }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$out/gpu.txt"
 "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
-step gpu_tests.log 90 "$PYTHON" -m pytest -q -p no:cacheprovider tests/unit/test_gpu.py \
-  tests/unit/test_device.py tests/unit/perf/test_throughput.py -k "not gpu_script"  # not itself
+# GPU_TESTS narrows the tests (the CPU dry run takes the GPU-marked file only: the test suite
+# runs the others itself).
+read -ra gpu_tests <<< "${GPU_TESTS:-tests/unit/test_gpu.py tests/unit/test_device.py tests/unit/perf/test_throughput.py}"
+step gpu_tests.log 90 "$PYTHON" -m pytest -q -p no:cacheprovider "${gpu_tests[@]}" \
+  -k "not gpu_script"  # not itself
 bench=("$PYTHON" -m fsad.cli bench --config "$config" --size "$size")
 step throughput.json 240 "${bench[@]}" --suite throughput --compile --repeats 3 --json
 step memory.json 120 "${bench[@]}" --suite memory --shots 10 --json

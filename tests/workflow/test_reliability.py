@@ -7,8 +7,8 @@ Folder 1, three runs in one folder:
      under it, as a lost node or a killed terminal would) in the middle of pre-training,
      then ``--unlock`` and ``--rerun-incomplete``, which resumes pre-training;
   C. ``--forcerun pretrain``, in which the first pre-training attempt is SIGKILLed after its
-     first checkpoint (a transient fault, injected by an ``fsad`` wrapper on PATH that runs
-     the real one); the profile's ``retries`` resubmits it and it resumes.
+     first checkpoint (a transient fault, injected by a ``sitecustomize`` module on the
+     jobs' PYTHONPATH); the profile's ``retries`` resubmits it and it resumes.
 B and C run up to the pre-trained model, the jobs the faults hit (the jobs after it read
 only that model, and the same inputs give the same outputs: folder 2 shows it). Every
 output of B and C equals A's byte for byte, and no temporary, resume state or lock is left.
@@ -146,18 +146,27 @@ def recovered(folder1, killed) -> dict:
             "pretrain_log": (folder1 / "results/logs/pretrain/synthetic_rgan.log").read_text()}
 
 
-FAULTY_FSAD = """#!/bin/bash
-# Fault injection: the first `fsad train --method pretrain` is SIGKILLed as soon as its
-# first training checkpoint is on disk (the OOM killer, a lost node); all else runs as is.
-if [[ " $* " == *" --method pretrain "* ]] && mkdir "$FAULT_FIRED" 2>/dev/null; then
-    "$REAL_FSAD" "$@" &
-    pid=$!
-    while kill -0 "$pid" 2>/dev/null && [ ! -e "$FAULT_WAIT_FOR" ]; do sleep 0.01; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid"
-    exit 137
-fi
-exec "$REAL_FSAD" "$@"
+# Fault injection, as a `sitecustomize` module on the jobs' PYTHONPATH (the rules run fsad
+# through Snakemake's own interpreter, so a wrapper on PATH would never be called): the first
+# `fsad train --method pretrain` is SIGKILLed as soon as its first training checkpoint is on
+# disk (the OOM killer, a lost node); every other process runs as is.
+FAULT_INJECTION = """
+import os, signal, sys, threading, time
+
+def _kill_after_first_checkpoint(wait_for):
+    while not os.path.exists(wait_for):
+        time.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+argv = " ".join(sys.argv[1:])
+if "train" in sys.argv and "--method pretrain" in argv:
+    try:
+        os.mkdir(os.environ["FAULT_FIRED"])  # only the first attempt
+    except FileExistsError:
+        pass
+    else:
+        threading.Thread(target=_kill_after_first_checkpoint,
+                         args=(os.environ["FAULT_WAIT_FOR"],), daemon=True).start()
 """
 
 
@@ -166,15 +175,11 @@ def retried(folder1, recovered, tmp_path_factory) -> dict:
     """Run C: --forcerun pretrain with the first pre-training attempt killed."""
     model = folder1 / PRETRAIN / "model.pt"
     before = model.stat().st_mtime_ns
-    faultbin = tmp_path_factory.mktemp("faultbin")
-    wrapper = faultbin / "fsad"
-    wrapper.write_text(FAULTY_FSAD)
-    wrapper.chmod(0o755)
-    fired = faultbin / "fired"
+    faultdir = tmp_path_factory.mktemp("fault")
+    (faultdir / "sitecustomize.py").write_text(FAULT_INJECTION)
+    fired = faultdir / "fired"
     result = snakemake(f"{PRETRAIN.as_posix()}/model.pt", "--forcerun", "pretrain", *SMOKE,
-                       cwd=folder1,
-                       path_prefix=f"{faultbin}:", REAL_FSAD=str(BIN / "fsad"),
-                       FAULT_FIRED=str(fired),
+                       cwd=folder1, PYTHONPATH=str(faultdir), FAULT_FIRED=str(fired),
                        FAULT_WAIT_FOR=str(folder1 / PRETRAIN / "state.pt"))
     return {"out": ok(result), "fired": fired.is_dir(), "files": outputs(folder1),
             "rewritten": model.stat().st_mtime_ns != before,

@@ -1,6 +1,7 @@
 # Config validation and the helpers every rule file uses.
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -12,17 +13,18 @@ try:
 except FsadError as exc:
     raise WorkflowError(str(exc)) from None
 
-# How every rule runs fsad: through the interpreter running Snakemake, so that
-# `.venv/bin/snakemake` works without an activated venv (locally, and in SLURM jobs, which
-# run Snakemake's own interpreter). A list, so `{FSAD:q}` quotes each word. With
-# `--sdm conda` (or apptainer) a job runs inside its own environment, whose `python` has
-# fsad installed (workflow/envs/fsad.yaml).
-FSAD = (
-    ["python", "-m", "fsad"]
-    if {"conda", "apptainer"}
-    & {str(m).lower() for m in workflow.deployment_settings.deployment_method}
-    else [sys.executable, "-m", "fsad"]
-)
+# Jobs call `fsad ...`, a shell function defined in front of every job's command that runs
+# the package through the interpreter running Snakemake. So `.venv/bin/snakemake` works
+# without an activated venv, locally and in SLURM jobs (they run Snakemake's own
+# interpreter). Under `--sdm conda` (or apptainer) a job runs inside its own environment,
+# whose `python` has fsad installed (workflow/envs/fsad.yaml). "set -euo pipefail" is
+# Snakemake's own default prefix, kept.
+_IN_OWN_ENV = {"conda", "apptainer"} & {
+    str(m).lower() for m in workflow.deployment_settings.deployment_method
+}
+_PYTHON = "python" if _IN_OWN_ENV else shlex.quote(sys.executable)
+# (Doubled braces: Snakemake formats the prefix with each command.)
+shell.prefix(f'set -euo pipefail; fsad() {{{{ {_PYTHON} -m fsad "$@"; }}}}; ')
 
 # Relative to the working directory, so that `--directory` runs (bench/) find the code too;
 # from the repository root this is plain "src/fsad".

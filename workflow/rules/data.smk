@@ -13,7 +13,7 @@ rule synth:
     params:
         cfg=step_params("synth"),
     shell:
-        "{FSAD:q} synth --out {output:q} --params {params.cfg:q} > {log:q} 2>&1"
+        "fsad synth --out {output:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule extract:
@@ -30,5 +30,5 @@ rule extract:
     params:
         cfg=lambda w: step_params("extract", dataset=w.dataset),
     shell:
-        "{FSAD:q} extract --dataset {wildcards.dataset:q} --out {output:q} --threads {threads} "
+        "fsad extract --dataset {wildcards.dataset:q} --out {output:q} --threads {threads} "
         "--params {params.cfg:q} > {log:q} 2>&1"

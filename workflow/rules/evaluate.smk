@@ -18,7 +18,7 @@ rule score:
     params:
         cfg=lambda w: step_params("score", target=w.target),
     shell:
-        "{FSAD:q} score --model {input.model:q} --frames {input.frames:q} "
+        "fsad score --model {input.model:q} --frames {input.frames:q} "
         "--target {wildcards.target:q} --shots {wildcards.shots:q} --seed {wildcards.seed:q} "
         "--source {wildcards.source:q} --method {wildcards.method:q} --out {output:q} "
         "--threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
@@ -38,7 +38,7 @@ rule evaluate:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "{FSAD:q} evaluate {input.scores:q} --out {output.auc:q} --metrics {output.metrics:q} "
+        "fsad evaluate {input.scores:q} --out {output.auc:q} --metrics {output.metrics:q} "
         "> {log:q} 2>&1"
 
 
@@ -55,7 +55,7 @@ rule evaluate_backbones:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "{FSAD:q} evaluate {input.scores:q} --out {output.auc:q} > {log:q} 2>&1"
+        "fsad evaluate {input.scores:q} --out {output.auc:q} > {log:q} 2>&1"
 
 
 # The standard (full-data) table: each target in `full_data` trained on its own training
@@ -71,4 +71,4 @@ rule evaluate_full_data:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "{FSAD:q} evaluate {input.scores:q} --out {output.auc:q} > {log:q} 2>&1"
+        "fsad evaluate {input.scores:q} --out {output.auc:q} > {log:q} 2>&1"

@@ -21,7 +21,7 @@ rule tables:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "{FSAD:q} report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
+        "fsad report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
         "> {log:q} 2>&1"
 
 
@@ -48,7 +48,7 @@ rule figures:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "{FSAD:q} report figures {input.scores:q} --out {output:q} > {log:q} 2>&1"
+        "fsad report figures {input.scores:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule backbone_table:
@@ -63,5 +63,5 @@ rule backbone_table:
     conda:
         "../envs/fsad.yaml"
     shell:
-        "{FSAD:q} report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
+        "fsad report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
         "> {log:q} 2>&1"

@@ -19,7 +19,7 @@ rule pretrain:
     params:
         cfg=lambda w: step_params("pretrain", source=w.source),
     shell:
-        "{FSAD:q} train --method pretrain --backbone {wildcards.backbone:q} "
+        "fsad train --method pretrain --backbone {wildcards.backbone:q} "
         "--source {wildcards.source:q} --frames {input.frames:q} --out {output:q} "
         "--threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
 
@@ -43,7 +43,7 @@ rule meta_train:
     params:
         cfg=lambda w: step_params("meta", source=w.source),
     shell:
-        "{FSAD:q} train --method meta --backbone {wildcards.backbone:q} "
+        "fsad train --method meta --backbone {wildcards.backbone:q} "
         "--source {wildcards.source:q} --frames {input.frames:q} --init {input.init:q} "
         "--shots {wildcards.shots:q} --out {output:q} --threads {threads} "
         "--params {params.cfg:q} > {log:q} 2>&1"

@@ -6,7 +6,6 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from fsad import config as cfgmod
 from fsad import meta
@@ -19,19 +18,9 @@ from fsad.adapt import (
     training_windows,
 )
 from fsad.data.store import FrameStore
+from tests.helpers.models import Scale
 
 L1_ONLY = {"l1": 1.0, "msssim": 0.0, "gdl": 0.0}
-
-
-class Scale(nn.Module):
-    """y = w x on (B, 1) samples."""
-
-    def __init__(self, w: float):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor(w))
-
-    def forward(self, x):
-        return self.w * x
 
 
 def test_the_rules_carry_every_key_of_their_config_section():

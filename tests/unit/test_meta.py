@@ -5,15 +5,7 @@ import torch
 from torch import nn
 
 from fsad import meta
-
-
-class Scale(nn.Module):
-    def __init__(self, w: float):
-        super().__init__()
-        self.w = nn.Parameter(torch.tensor(w))
-
-    def forward(self, x):
-        return self.w * x
+from tests.helpers.models import Scale
 
 
 def mse(out, y):

@@ -9,8 +9,9 @@
 # It writes to $OUT (or ./gpu_out): the GPU tests' log, `fsad bench --suite throughput`
 # (fp32 / bf16 + channels_last / + torch.compile, every K, TFLOP/s against the peak in
 # bench/reference_figures.yaml, the paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
-# first and second order), each as .json and as text. CONFIG and SIZE override the
-# defaults (a CPU dry run: CONFIG=config/smoke.yaml SIZE=32 PYTHON=.venv/bin/python).
+# first and second order), each as .json and as text. CONFIG, SIZE, REPEATS (timed calls
+# per throughput row, 3) and SHOTS (K of the memory suite, 10) override the defaults (a CPU
+# dry run: CONFIG=config/smoke.yaml SIZE=32 REPEATS=1 SHOTS=2 PYTHON=.venv/bin/python).
 # GPU_TESTS replaces the list of test files run first.
 set -uo pipefail
 PYTHON=${PYTHON:-python3}
@@ -24,6 +25,8 @@ fi
 out=${OUT:-gpu_out}
 config=${CONFIG:-config/paper.yaml}
 size=${SIZE:-256}
+repeats=${REPEATS:-3}
+shots=${SHOTS:-10}
 mkdir -p "$out"
 if ! "$PYTHON" -c 'import jsonschema' 2>/dev/null; then
   "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -47,8 +50,8 @@ read -ra gpu_tests <<< "${GPU_TESTS:-tests/unit/test_gpu.py tests/unit/test_devi
 step gpu_tests.log 90 "$PYTHON" -m pytest -q -p no:cacheprovider "${gpu_tests[@]}" \
   -k "not gpu_script"  # not itself
 bench=("$PYTHON" -m fsad.cli bench --config "$config" --size "$size")
-step throughput.json 240 "${bench[@]}" --suite throughput --compile --repeats 3 --json
-step memory.json 120 "${bench[@]}" --suite memory --shots 10 --json
+step throughput.json 240 "${bench[@]}" --suite throughput --compile --repeats "$repeats" --json
+step memory.json 120 "${bench[@]}" --suite memory --shots "$shots" --json
 # the text form of both, from the JSON (no second measurement)
 "$PYTHON" - "$out" <<'EOF'
 import json, sys

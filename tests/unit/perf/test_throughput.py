@@ -136,17 +136,18 @@ def test_projection_is_left_out_when_an_evaluated_k_was_not_measured():
 
 @pytest.mark.slow  # an end-to-end benchmark run
 def test_the_gpu_script_runs_through_on_the_cpu(tmp_path):
-    """bench/gpu.sh, the one call a lent GPU gets, dry-run here at a tiny size: it must not
-    waste that call on a typo."""
-    env = {**os.environ, "CONFIG": "config/smoke.yaml", "SIZE": "16", "PYTHON": sys.executable,
-           "OUT": str(tmp_path), "GPU_TESTS": "tests/unit/test_gpu.py"}
+    """bench/gpu.sh, the one call a lent GPU gets, dry-run here at a tiny size (one timed call
+    per throughput row, K = 2 in the memory suite): it must not waste that call on a typo."""
+    env = {**os.environ, "CONFIG": "config/smoke.yaml", "SIZE": "16", "REPEATS": "1",
+           "SHOTS": "2", "PYTHON": sys.executable, "OUT": str(tmp_path),
+           "GPU_TESTS": "tests/unit/test_gpu.py"}
     result = subprocess.run(["bash", "bench/gpu.sh"], cwd=REPO, env=env, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     throughput_rows = json.loads((tmp_path / "throughput.json").read_text())["rows"]
     assert "torch.compile" in throughput_rows[-1]["path"]  # last: the riskiest
     memory = json.loads((tmp_path / "memory.json").read_text())["rows"]
-    assert all(r["fits"] for r in memory) and memory[0]["shots"] == 10
+    assert all(r["fits"] for r in memory) and {r["shots"] for r in memory} == {2}
     # the GPU-marked tests ran (and skip without CUDA): the script reached pytest's summary
     assert re.search(r"\d+ (passed|skipped)", (tmp_path / "gpu_tests.log").read_text())
     assert "projection:" in result.stdout

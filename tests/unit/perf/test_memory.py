@@ -30,7 +30,7 @@ def test_peak_memory_is_measured_in_a_child_and_a_cap_reports_no_fit(smoke):
 def test_bench_cli_memory_suite_json():
     result = subprocess.run(
         [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
-         "--suite", "memory", "--size", "24", "--shots", "1", "--threads", "1", "--json"],
+         "--suite", "memory", "--size", "16", "--shots", "1", "--threads", "1", "--json"],
         capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["rows"]
@@ -40,4 +40,4 @@ def test_bench_cli_memory_suite_json():
          ("meta-iteration", False, False, 1), ("meta-iteration", False, False, 2),
          ("meta-iteration", False, True, 1), ("meta-iteration", False, True, 2)]
     assert rows[0]["what"] == "plain step"
-    assert all(r["fits"] and r["size"] == 24 for r in rows)
+    assert all(r["fits"] and r["size"] == 16 for r in rows)

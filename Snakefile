@@ -33,4 +33,5 @@ rule all:
         "results/auc.csv",
         "results/tables/auc.md",
         figure_dirs(),
+        validation_figures(),
         ["results/tables/full_data.csv"] if config["full_data"] else [],

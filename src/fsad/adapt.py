@@ -87,6 +87,9 @@ class MetaSettings:
     lr_d: float
     checkpoint_every: int
     grad_clip: float | None
+    init: str = "pretrained"  # or "random": a fresh initialisation
+    learn_inner_lr: bool = False  # Meta-SGD
+    snapshots: int = 10
 
     @classmethod
     def from_config(cls, m: Mapping) -> MetaSettings:
@@ -94,11 +97,13 @@ class MetaSettings:
         return cls(iterations=m["iterations"], tasks=m["tasks"], shots=m["shots"],
                    first_order=m["first_order"], tasks_per_pass=m["tasks_per_pass"],
                    recompute_inner=m["recompute_inner"], lr_g=m["lr_g"], lr_d=m["lr_d"],
-                   checkpoint_every=m["checkpoint_every"], grad_clip=m["grad_clip"])
+                   checkpoint_every=m["checkpoint_every"], grad_clip=m["grad_clip"],
+                   init=m["init"], learn_inner_lr=m["learn_inner_lr"],
+                   snapshots=m["snapshots"])
 
 
 def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRule,
-          loss_weights: dict) -> nn.Module:
+          loss_weights: dict, rates: dict[str, torch.Tensor] | None = None) -> nn.Module:
     """Adapt ``generator`` in place to the K windows ``x`` (K, t, C, H, W) -> ``y``
     (K, C, H, W) by ``rule``, minimising the objective it was trained with (Eq. 2 with
     ``loss_weights``, plus its regulariser), and return it.
@@ -106,7 +111,8 @@ def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRul
     It runs where the generator's weights are, on that device's path (bf16 autocast on CUDA
     and with ``cpu_bf16``, exact fp32 otherwise). Adaptation is first order: the inner
     loop's gradients are taken on detached weights, and its result is written into the
-    module.
+    module. ``rates``: the per-weight rates a Meta-SGD model learned (its checkpoint's
+    ``inner_lr``), used instead of ``rule.lr``.
 
     Adapted weights that are NaN or infinite (a finite but far too large rate overflows)
     stop here with one line, before anything is scored or saved."""
@@ -115,8 +121,9 @@ def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRul
     with autocast(device):
         params = {n: p.detach().requires_grad_(True)
                   for n, p in meta.parameters(generator).items()}
+        lr = rule.lr if rates is None else {n: r.to(device) for n, r in rates.items()}
         adapted = meta.inner_loop(generator, params, x, y, objective(loss_weights),
-                                  steps=rule.steps, lr=rule.lr, optimizer=rule.optimizer,
+                                  steps=rule.steps, lr=lr, optimizer=rule.optimizer,
                                   first_order=True, windows_per_step=rule.windows_per_step)
         finite = torch.stack([torch.isfinite(p).all() for p in adapted.values()])
         if not bool(finite.all()):  # one host synchronisation on CUDA

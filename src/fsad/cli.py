@@ -75,12 +75,12 @@ def cli(verbose: bool) -> None:
 @PARAMS_OPT
 def synth(out, config_file, params_json) -> None:
     """Generate the synthetic multi-scene benchmark (real .avi videos + per-frame labels)."""
-    from fsad.data.synth import check_settings, generate
+    from fsad.data.synth import check_settings, generate, scene_names
 
     s = _cfg(config_file, params_json)["synth"]
     check_settings(s)
     generate(Path(out), **s, inputs=[Path(config_file)] if config_file else [])
-    click.echo(f"wrote {s['scenes']} scenes to {out}", err=True)
+    click.echo(f"wrote {len(scene_names(s))} scenes to {out}", err=True)
 
 
 @cli.command()
@@ -125,7 +125,8 @@ def extract(dataset, adapter, root, out, threads, config_file, params_json) -> N
 @click.option("--frames", required=True, type=click.Path(dir_okay=False),
               help="Frame store of the source dataset.")
 @click.option("--init", type=click.Path(dir_okay=False),
-              help="meta: the pre-trained checkpoint to start from.")
+              help="meta: the pre-trained checkpoint to start from (not with meta.init "
+                   "random).")
 @click.option("--shots", type=click.IntRange(1), help="meta: K of the training tasks.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Checkpoint to write (training state is kept beside it until done).")
@@ -142,12 +143,13 @@ def train(method, backbone, source, frames, init, shots, out, config_file, param
     if method == "pretrain":
         pretrain(cfg, Path(frames), source, backbone, Path(out))
         return
-    if not init:
-        raise FsadError("--method meta needs --init PRETRAINED.pt (meta-training starts from "
-                        "the pre-trained model)")
+    if not init and cfg["meta"]["init"] == "pretrained":
+        raise FsadError("--method meta needs --init PRETRAINED.pt (meta.init is 'pretrained': "
+                        "meta-training starts from the pre-trained model)")
     if shots is None:
         shots = config_mod.meta_model_shots(cfg, None)
-    meta_train(cfg, Path(frames), source, backbone, Path(init), shots, Path(out))
+    meta_train(cfg, Path(frames), source, backbone, Path(init) if init else None, shots,
+               Path(out))
 
 
 @cli.command()
@@ -200,7 +202,8 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
     generator, ckpt = load_generator(Path(model), store)
     x, y = training_windows(store, cfg["targets"][target]["scenes"], ckpt["t"], shots, seed,
                             cfg["seed"])
-    adapt(generator, x, y, InnerRule.from_config(cfg["inner"]), ckpt["settings"]["loss"])
+    adapt(generator, x, y, InnerRule.from_config(cfg["inner"]), ckpt["settings"]["loss"],
+          ckpt.get("inner_lr"))
     # Finite weights can still overflow in the forward pass (a far too large rate): check
     # the adapted model's loss on its own K windows before saving it.
     for i, lv in enumerate(predict(generator, x, y, ckpt["settings"]["loss"])[0]):
@@ -210,6 +213,55 @@ def adapt(model, frames, target, shots, seed, out, config_file, params_json) -> 
                           "generator": generator.state_dict(),
                           "adapted": {"target": target, "shots": shots, "seed": seed}})
     click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.option("--model", required=True, type=click.Path(dir_okay=False),
+              help="A trained model (model.pt); its snapshots.pt lies beside it.")
+@click.option("--frames", required=True, type=click.Path(dir_okay=False),
+              help="Frame store holding the validation scenes.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The curve as CSV: model,shots,step,before,after,copy_last.")
+@CONFIG_OPT
+@PARAMS_OPT
+@THREADS_OPT
+def validate(model, frames, out, config_file, params_json, threads) -> None:
+    """The validation curve of a trained model: for each snapshot kept during its training,
+    the Eq. 2 query loss of the validation scenes' fixed K-shot tasks before and after
+    adaptation by the configured inner rule (config section `validation`)."""
+    from fsad import checkpoint
+    from fsad.adapt import InnerRule
+    from fsad.atomic import write_csv
+    from fsad.data.store import FrameStore
+    from fsad.device import pick, prepare
+    from fsad.score import load_generator
+    from fsad.validation import CURVE_COLUMNS, ValidationSettings, ValidationTasks, curve
+
+    cfg = _cfg(config_file, params_json)
+    _threads(threads)
+    settings = ValidationSettings.from_config(cfg)
+    if settings is None:
+        raise FsadError("the config names no validation scenes (section `validation`); add "
+                        "one, e.g. {dataset: synthetic, scenes: [val*]}")
+    store = FrameStore(frames)
+    generator, ckpt = load_generator(Path(model), store)
+    snapshots_path = Path(model).with_name("snapshots.pt")
+    snaps = checkpoint.load(snapshots_path)
+    if snaps.get("fingerprint") != ckpt["fingerprint"]:
+        raise FsadError(f"{snapshots_path} belongs to another training run than {model}; "
+                        "train the model again to write both")
+    generator = prepare(generator, pick(cfg["device"], cfg.get("deterministic"),
+                                        cfg.get("cpu_bf16", False)))
+    tasks = ValidationTasks(store, settings, ckpt["t"], cfg["seed"])
+    rows = curve(generator, snaps["snapshots"], tasks, InnerRule.from_config(cfg["inner"]),
+                 ckpt["settings"]["loss"])
+    name = ("pretrained" if ckpt["method"] == "pretrained"
+            else f"meta K={ckpt['settings']['shots']}")
+    write_csv(out, ["model", "shots", *CURVE_COLUMNS],
+              [[name, settings.shots, step, f"{b:.6f}", f"{a:.6f}", f"{c:.6f}"]
+               for step, b, a, c in rows])
+    click.echo(f"wrote {len(rows)} points of {name} on {len(tasks.scenes)} validation scenes "
+               f"to {out}", err=True)
 
 
 @cli.command()
@@ -250,6 +302,16 @@ def report_figures(scores, out) -> None:
 
     written = plot_target([Path(s) for s in scores], Path(out))
     click.echo(f"wrote {len(written)} figures to {out}", err=True)
+
+
+@report.command("validation")
+@click.argument("curves", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="PNG to write.")
+def report_validation(curves, out) -> None:
+    """The validation curves (fsad validate) of one source's models, as one figure."""
+    from fsad.report import plot_validation
+
+    click.echo(f"wrote {plot_validation([Path(c) for c in curves], Path(out))}", err=True)
 
 
 @cli.group()

@@ -7,6 +7,7 @@ single source of defaults, so a value never differs between a Snakemake run and 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import hashlib
 import json
 import math
@@ -33,6 +34,7 @@ SECTIONS = {
              "loss", "meta", "inner"],
     "score": ["seed", "device", "deterministic", "cpu_bf16", "targets.{target}", "inner",
               "evaluate.batch_size", "evaluate.protocol"],
+    "validate": ["seed", "device", "deterministic", "cpu_bf16", "validation", "inner"],
 }
 
 
@@ -90,12 +92,14 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
         if not math.isfinite(value):
             raise FsadError(f"{source}: invalid value at '{where}': {value} is not a finite "
                             "number; write a finite number there")
+    _check_synth_sets(cfg.get("synth"), source)
     # Defaults of nested sections are only filled once the section exists, so run twice:
     # the first pass creates `{}` sections, the second fills their keys.
     for _ in range(2):
         errors = sorted(_Validator(_schema()).iter_errors(cfg), key=lambda e: list(e.path))
         if errors:
             raise FsadError(f"{source}: {_explain(errors[0])}")
+    _drop_one_set_keys(cfg)
     m = cfg["meta"]
     if m["recompute_inner"] and (m["first_order"] or m["tasks_per_pass"] != 1):
         raise FsadError(f"{source}: meta.recompute_inner saves the memory of second-order "
@@ -106,8 +110,8 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
             raise FsadError(f"{source}: full_data lists '{name}', which is not a target "
                             f"(targets: {', '.join(cfg['targets'])}); add the target or remove "
                             "the name")
-    for group in ("sources", "targets") if check_refs else ():
-        for name, spec in cfg[group].items():
+    for group in ("sources", "targets", "validation") if check_refs else ():
+        for name, spec in scene_sets(cfg, group):
             if spec["dataset"] not in cfg["datasets"]:
                 raise FsadError(
                     f"{source}: {group}.{name} uses dataset '{spec['dataset']}', which is not "
@@ -115,6 +119,28 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
                     "define it under 'datasets' or correct the name"
                 )
     return cfg
+
+
+SYNTH_ONE_SET = ("scenes", "train_videos", "test_videos", "frames")
+
+
+def _check_synth_sets(synth: Any, source: str) -> None:
+    """``synth.sets`` replaces the one-set keys: both at once would leave some unused. (A
+    one-set key at its default is what a validated config carries: it is dropped.)"""
+    if not isinstance(synth, dict) or not synth.get("sets"):
+        return
+    defaults = _schema()["properties"]["synth"]["properties"]
+    both = [k for k in SYNTH_ONE_SET if k in synth and synth[k] != defaults[k]["default"]]
+    if both:
+        raise FsadError(f"{source}: synth.sets replaces synth.{both[0]}; give the counts "
+                        f"per set (synth.sets.<prefix>.{both[0]}) and remove synth.{both[0]}")
+
+
+def _drop_one_set_keys(cfg: dict) -> None:
+    """With ``synth.sets``, the one-set keys (filled in as defaults) describe nothing."""
+    if cfg["synth"].get("sets"):
+        for key in SYNTH_ONE_SET:
+            cfg["synth"].pop(key, None)
 
 
 def _numbers(value: Any, where: str = ""):
@@ -136,25 +162,40 @@ def check_scenes(cfg: dict, source: str = "config",
     Datasets in ``generated`` are made by `fsad synth` from ``cfg['synth']``; the others are
     listed by their adapter without decoding anything (see adapters.scene_names)."""
     from fsad.data.adapters import scene_names
-    from fsad.data.synth import scene_name
+    from fsad.data.synth import scene_names as synth_scene_names
 
     known: dict[str, list[str] | None] = {}
-    for group in ("sources", "targets"):
-        for name, spec in cfg[group].items():
+    for group in ("sources", "targets", "validation"):
+        for name, spec in scene_sets(cfg, group):
             dataset = spec["dataset"]
             if spec["scenes"] is None:
                 continue
             if dataset not in known:
                 ds = dict(cfg["datasets"][dataset])
                 adapter, root = ds.pop("adapter"), ds.pop("root")
-                known[dataset] = ([scene_name(i) for i in range(cfg["synth"]["scenes"])]
-                                  if dataset in generated else scene_names(adapter, root, **ds))
+                known[dataset] = (synth_scene_names(cfg["synth"]) if dataset in generated
+                                  else scene_names(adapter, root, **ds))
             have = known[dataset]
-            unknown = [s for s in spec["scenes"] if have is not None and s not in have]
+            unknown = [s for s in spec["scenes"]
+                       if have is not None and not match_scenes([s], have)]
             if unknown:
                 raise FsadError(f"{source}: {group}.{name} names scene '{unknown[0]}', which "
                                 f"dataset '{dataset}' does not have (its scenes: "
                                 f"{', '.join(have) or 'none'}); correct the name")
+
+
+def scene_sets(cfg: dict, group: str) -> list[tuple[str, dict]]:
+    """(name, scene set) of a group: sources and targets are named sets; ``validation`` is
+    one set or none."""
+    if group == "validation":
+        return [("scenes", cfg["validation"])] if cfg.get("validation") else []
+    return list(cfg[group].items())
+
+
+def match_scenes(patterns: list[str], scenes: Collection[str]) -> list[str]:
+    """The ``scenes`` a scene set's list names, in order: names, or shell-style patterns
+    such as ``src*`` (``fnmatch``), so a set of 64 scenes need not list them one by one."""
+    return [s for s in scenes if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
 
 
 def load(path: str | Path | None = None, overrides: dict | None = None) -> dict:
@@ -234,11 +275,17 @@ def adapted_shots(cfg: dict) -> list[int]:
 def meta_model_shots(cfg: dict, shots: int | None) -> int:
     """K of the meta-trained model that is evaluated at K = ``shots``: that same K when
     ``meta.shots`` is "matched" (one model per evaluated K, as the authors trained them),
-    else the one configured K, shared by every evaluated K. ``shots=None`` asks for the
-    configured K alone, which "matched" does not name."""
+    else the one configured K, shared by every evaluated K (K = 0, the unadapted model, is
+    the model of the first adapted K). ``shots=None`` asks for the configured K alone,
+    which "matched" does not name."""
     configured = cfg["meta"]["shots"]
     if configured != "matched":
         return int(configured)
+    if shots == 0:  # unadapted: the model of the first adapted K stands for them all
+        if not adapted_shots(cfg):
+            raise FsadError("meta.shots is 'matched' but evaluate.shots has no K > 0, so no "
+                            "meta-trained model is made; add a K > 0 or set meta.shots to a K")
+        return meta_shots(cfg)[0]
     if shots is None:
         raise FsadError("meta.shots is 'matched' (one meta-trained model per evaluated K): "
                         "give the model's K with --shots K")

@@ -131,7 +131,8 @@ class Detector:
                             "windows); give more normal footage or a smaller K")
         if shots == 0:
             return
-        adapt(self.generator, *footage_windows(normal, self.t, shots, seed), rule, self.weights)
+        adapt(self.generator, *footage_windows(normal, self.t, shots, seed), rule, self.weights,
+              self.ckpt.get("inner_lr"))
         self.adapted = True
 
     def score_frames(self, frames: Iterator[np.ndarray], batch: int, desc: str = "",

@@ -12,6 +12,8 @@ own weights (the authors' code reloaded them from disk).
   inner gradients are taken on detached weights, and the query gradient at the adapted
   weights is applied to the initial weights. ``False`` keeps the graph through the inner
   steps (full MAML; torch.func.grad composes with the outer autograd).
+* ``lr`` as a dict of per-parameter rate tensors is Meta-SGD (Li et al. 2017; MPN's inner
+  rule): the rates are meta-learned with the weights (``meta.learn_inner_lr``).
 * ``recompute=True`` (second order only) is activation checkpointing of the inner steps:
   each step keeps only its input weights (and Adam moments), and its graph is rebuilt
   during the outer backward, one step at a time. Peak memory then holds one step's graph
@@ -49,13 +51,20 @@ def task_loss(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor
 
 
 def inner_loop(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tensor,
-               loss_fn: LossFn, steps: int, lr: float, optimizer: str = "sgd",
+               loss_fn: LossFn, steps: int, lr: float | Params, optimizer: str = "sgd",
                first_order: bool = True, windows_per_step: int | None = None,
                recompute: bool = False) -> Params:
     """Adapted parameters after ``steps`` updates on (x, y): each step on all K windows
-    (``windows_per_step=None``) or on the next ``windows_per_step`` of them, cyclically."""
+    (``windows_per_step=None``) or on the next ``windows_per_step`` of them, cyclically.
+
+    ``lr`` is one rate, or (Meta-SGD, SGD only) one rate tensor per parameter, shaped like
+    it: the update is then lr * gradient elementwise, and the rates get a meta-gradient."""
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown inner optimizer {optimizer!r}")
+    per_parameter = isinstance(lr, dict)
+    if per_parameter and optimizer != "sgd":
+        raise ValueError("learned per-parameter rates (Meta-SGD) scale SGD steps; set "
+                         "inner.optimizer: sgd")
     if recompute and first_order:
         raise ValueError("recompute applies to second order only (first order keeps no "
                          "inner graph)")
@@ -72,8 +81,12 @@ def inner_loop(model: nn.Module, params: Params, x: torch.Tensor, y: torch.Tenso
         at = {n: p.detach() for n, p in params.items()} if first_order else params
         by_name = support_grad(at, xb, yb)
         grads = [by_name[n] for n in names]
-        updates = [lr * g for g in grads] if optimizer == "sgd" else \
-            _adam_updates(grads, state, step, lr)
+        if per_parameter:
+            updates = [lr[n] * g for n, g in zip(names, grads, strict=True)]
+        elif optimizer == "sgd":
+            updates = [lr * g for g in grads]
+        else:
+            updates = _adam_updates(grads, state, step, lr)
         return {n: params[n] - u for n, u in zip(names, updates, strict=True)}, state
 
     state: dict[str, list[torch.Tensor]] = {"m": [], "v": []}
@@ -126,8 +139,9 @@ def support_batch(x: torch.Tensor, y: torch.Tensor, step: int, n: int | None):
 
 def query_losses(model: nn.Module, params: Params, xs: torch.Tensor, ys: torch.Tensor,
                  xq: torch.Tensor, yq: torch.Tensor, loss_fn: LossFn, query_fn: QueryFn,
-                 steps: int, lr: float, optimizer: str = "sgd", first_order: bool = True,
-                 windows_per_step: int | None = None, recompute: bool = False):
+                 steps: int, lr: float | Params, optimizer: str = "sgd",
+                 first_order: bool = True, windows_per_step: int | None = None,
+                 recompute: bool = False):
     """Adapt to T tasks at once and return their query losses (T,) and predictions.
 
     xs, ys, xq, yq carry a leading task axis: (T, K, ...). ``query_fn(output, target)``

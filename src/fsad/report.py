@@ -3,6 +3,9 @@
 * ``auc_tables``: the paper's layout: one row per (source, target, backbone), pre-trained
   and meta-trained side by side for every K, mean +- standard deviation over seeds (%), as
   Markdown (and, optionally, the same cells as CSV).
+* ``paired_differences``: meta minus fine-tuned per K, paired by target and adaptation
+  draw, with a 95 % t-interval over the targets (appended to the Markdown table).
+* ``plot_validation``: the validation curve of a source's models over training.
 * ``plot_target``: for one (source, target, backbone), the ROC curves of every method and K
   (``roc.png``) and, per test video, the normalised score (Eq. 4) over time with the
   anomalous frames shaded, one line per method (``scores_<video>.png``).
@@ -10,6 +13,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy.stats import t as student_t  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
 from fsad.atomic import atomic_path, write_csv  # noqa: E402
@@ -33,12 +38,11 @@ def auc_tables(auc_csv: Path, out_md: Path, out_csv: Path | None = None) -> str:
     methods = [m for m in ("pretrained", "meta") if any(k[3] == m for k in cells)]
     rows = sorted({k[:3] for k in cells})
     head = ["source", "target", "backbone"]
-    cols = [(m, k) for k in shots for m in methods if (m != "meta" or k > 0)
-            and any((*r, m, k) in cells for r in rows)]
+    cols = [(m, k) for k in shots for m in methods if any((*r, m, k) in cells for r in rows)]
     lines = [
-        "Frame-level AUC (%), mean ± std over adaptation seeds; K = 0 is the unadapted "
-        "pre-trained model (shared baseline), pretrained at K > 0 is that model fine-tuned "
-        "with the same K-shot rule as meta.",
+        "Frame-level AUC (%), mean ± std over adaptation seeds; K = 0 is each model "
+        "unadapted, pretrained at K > 0 is the pre-trained model fine-tuned with the same "
+        "K-shot rule (and the same K windows) as meta.",
         "",
         "| " + " | ".join(head + [f"{m} K={k}" for m, k in cols]) + " |",
         "|" + "---|" * (len(head) + len(cols)),
@@ -56,12 +60,93 @@ def auc_tables(auc_csv: Path, out_md: Path, out_csv: Path | None = None) -> str:
             flat.append([*r, m, k, f"{c['mean']:.6f}", f"{c['std']:.6f}", c["n"]])
         lines.append("| " + " | ".join([*r, *vals]) + " |")
     text = "\n".join(lines) + "\n"
+    paired = paired_differences(read_auc(auc_csv))
+    if paired:
+        text += "\n" + paired_table(paired)
     with atomic_path(out_md) as tmp:
         tmp.write_text(text)
     if out_csv is not None:
         write_csv(out_csv, ["source", "target", "backbone", "method", "shots", "mean", "std",
                             "seeds"], flat)
     return text
+
+
+def paired_differences(results: list[dict]) -> list[dict]:
+    """Per (source, backbone, K): meta minus pretrained frame AUC, paired on the same target
+    and the same adaptation draw (seed: the same K windows), averaged over the draws of
+    each target; then the mean over targets with a 95 % t-interval (targets as the unit,
+    so n - 1 degrees of freedom). An interval needs at least two targets."""
+    auc = {(r["source"], r["target"], r["backbone"], r["method"], int(r["shots"]),
+            int(r["seed"])): float(r["frame_auc"]) for r in results}
+    per_target: dict[tuple, list[float]] = defaultdict(list)
+    for (source, target, backbone, method, k, seed), value in sorted(auc.items()):
+        base = auc.get((source, target, backbone, "pretrained", k, seed))
+        if method == "meta" and base is not None:
+            per_target[(source, backbone, k, target)].append(value - base)
+    by_cell: dict[tuple, list[float]] = defaultdict(list)
+    for (source, backbone, k, _), diffs in sorted(per_target.items()):
+        by_cell[(source, backbone, k)].append(float(np.mean(diffs)))
+    out = []
+    for (source, backbone, k), diffs in sorted(by_cell.items()):
+        mean, n = float(np.mean(diffs)), len(diffs)
+        half = (float(student_t.ppf(0.975, n - 1) * np.std(diffs, ddof=1) / np.sqrt(n))
+                if n > 1 else float("nan"))
+        out.append({"source": source, "backbone": backbone, "shots": k, "targets": n,
+                    "mean": mean, "low": mean - half, "high": mean + half,
+                    "wins": sum(d > 0 for d in diffs)})
+    return out
+
+
+def paired_table(paired: list[dict]) -> str:
+    lines = [
+        "Meta-trained minus fine-tuned (pretrained) frame AUC, in points: paired on the same "
+        "target and adaptation draw, averaged per target, mean over targets with a 95 % "
+        "t-interval (targets are the unit). Above 0: meta-training helps.",
+        "",
+        "| source | backbone | K | meta − pretrained | 95 % interval | targets meta wins |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in paired:
+        interval = ("–" if c["targets"] < 2 else
+                    f"[{100 * c['low']:+.1f}, {100 * c['high']:+.1f}]")
+        lines.append(f"| {c['source']} | {c['backbone']} | {c['shots']} | "
+                     f"{100 * c['mean']:+.1f} | {interval} | {c['wins']} of {c['targets']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_validation(curves: list[Path], out: Path) -> Path:
+    """The validation curve (``fsad validate``): per model, the Eq. 2 query loss of the
+    validation tasks before (dashed) and after (solid) K-shot adaptation over training,
+    pre-training on the left, meta-training on the right, with the loss of copying the
+    last input frame (grey) as the level to beat."""
+    rows = [r for path in curves for r in read_curve(Path(path))]
+    models = sorted({r["model"] for r in rows}, key=lambda m: (m != "pretrained", m))
+    panels = [["pretrained"], [m for m in models if m != "pretrained"]]
+    panels = [p for p in panels if p and p[0] in models]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.6), squeeze=False)
+    for ax, names in zip(axes[0], panels, strict=True):
+        for i, name in enumerate(names):
+            mine = sorted((r for r in rows if r["model"] == name), key=lambda r: r["step"])
+            steps = [r["step"] for r in mine]
+            color = f"C{i}"
+            ax.plot(steps, [r["before"] for r in mine], ls="--", color=color,
+                    label=f"{name}, unadapted")
+            ax.plot(steps, [r["after"] for r in mine], ls="-", color=color, marker=".",
+                    label=f"{name}, adapted")
+        ax.axhline(rows[0]["copy_last"], color="grey", lw=1, label="copy last frame")
+        ax.set(xlabel="pre-training step" if names == ["pretrained"] else "meta-iteration",
+               ylabel="validation query loss (Eq. 2)",
+               title=("pre-training" if names == ["pretrained"] else "meta-training")
+               + f", K = {rows[0]['shots']}")
+        ax.legend(fontsize=7)
+    return _save(fig, Path(out))
+
+
+def read_curve(path: Path) -> list[dict]:
+    with open(path, newline="") as fh:
+        return [{"model": r["model"], "shots": int(r["shots"]), "step": int(r["step"]),
+                 "before": float(r["before"]), "after": float(r["after"]),
+                 "copy_last": float(r["copy_last"])} for r in csv.DictReader(fh)]
 
 
 def _shade(ax, frames: np.ndarray, labels: np.ndarray) -> None:

@@ -60,7 +60,7 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
     per_video = cfg["evaluate"]["protocol"] == "test_prefix"
     if shots and not per_video:
         adapt(generator, *training_windows(store, scenes, t, shots, seed, cfg["seed"]), rule,
-              weights)
+              weights, ckpt.get("inner_lr"))
     videos = store.select(scenes, "test")
     if not videos:
         raise FsadError(f"{store.path}: target '{target}' has no test videos")
@@ -80,7 +80,7 @@ def score(cfg: dict, model: Path, frames: Path, target: str, shots: int, seed: i
                 raise FsadError(f"{video.id}: {len(clip_frames)} frames, too short for "
                                 f"{shots} adaptation windows plus one scored frame")
             net, skip = copy.deepcopy(generator), shots
-            adapt(net, *prefix_windows(clip_frames, t, shots), rule, weights)
+            adapt(net, *prefix_windows(clip_frames, t, shots), rule, weights, ckpt.get("inner_lr"))
         for frame, lv, pv in predict_video(net, clip_frames[skip:], t, weights,
                                            cfg["evaluate"]["batch_size"]):
             frame += skip

@@ -1,5 +1,7 @@
 """Training: standard pre-training on pooled source scenes, and MAML meta-training across
-scenes (initialised from the pre-trained model). Both resume from their last checkpoint.
+scenes (from the pre-trained model, or from a fresh initialisation). Both resume from
+their last checkpoint, and both keep generator snapshots at evenly spaced steps
+(``snapshots.pt`` beside the model) for the validation curve (``fsad.validation``).
 
 The state file (``state.pt`` beside the output) holds weights, optimiser moments, the
 sampler's RNG state, torch's global RNG state (r-VAE samples its latent from it) and the
@@ -79,15 +81,39 @@ class Trainer:
         self.adv = cfg["loss"]["adversarial"]
         self.loss_fn = objective(cfg["loss"])
         self.collapse_warned = False
+        # Generator snapshots at evenly spaced steps, for the validation curve
+        # (fsad.validation): part of the training state, written as snapshots.pt at the end.
+        self.snapshot_steps: set[int] = set()
+        self.snapshots: dict[int, dict] = {}
+        self.snapshot_path = self.out.with_name("snapshots.pt")
+        self.inner_lr: torch.nn.ParameterDict | None = None  # Meta-SGD's learned rates
+
+    def learn_inner_lr(self, lr: float) -> None:
+        """Meta-SGD: one inner rate per generator weight, initialised at ``lr`` and trained
+        by the generator's optimiser (its own parameter group, no weight coupling)."""
+        self.inner_lr = torch.nn.ParameterDict({
+            _key(n): torch.nn.Parameter(torch.full_like(p.detach(), lr))
+            for n, p in meta.parameters(self.G).items()})
+        self.opt_g.add_param_group({"params": list(self.inner_lr.parameters())})
+
+    def inner_rates(self) -> dict[str, torch.Tensor] | None:
+        """The learned rates by generator parameter name (None without Meta-SGD)."""
+        if self.inner_lr is None:
+            return None
+        return {n: self.inner_lr[_key(n)] for n in meta.parameters(self.G)}
+
+    def take_snapshot(self) -> None:
+        if self.step in self.snapshot_steps and self.step not in self.snapshots:
+            rates = self.inner_rates()
+            self.snapshots[self.step] = {
+                "generator": {k: v.detach().clone() for k, v in self.G.state_dict().items()},
+                **({"inner_lr": {k: v.detach().clone() for k, v in rates.items()}}
+                   if rates else {})}
 
     @property
     def section(self) -> str:
         """The config section holding this run's settings."""
         return {"pretrained": "pretrain"}.get(self.method, self.method)
-
-    def load_weights(self, payload: dict) -> None:
-        self.G.load_state_dict(payload["generator"])
-        self.D.load_state_dict(payload["discriminator"])
 
     def resume(self) -> None:
         """Continue from the newest readable state made with these settings: ``state.pt``,
@@ -135,18 +161,30 @@ class Trainer:
         if "cuda_rng" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.step = int(state["step"])
+        self.snapshots = state.get("snapshots", {})
+
+    def load_weights(self, payload: dict) -> None:
+        self.G.load_state_dict(payload["generator"])
+        self.D.load_state_dict(payload["discriminator"])
+        if self.inner_lr is not None and "inner_lr" in payload:
+            with torch.no_grad():
+                for name, rate in payload["inner_lr"].items():
+                    self.inner_lr[_key(name)].copy_(rate)
 
     def _payload(self) -> dict:
+        rates = self.inner_rates()
         return {"backbone": self.backbone, "model": self.cfg["model"], "frames": self.frames,
                 "t": self.cfg["model"]["t"], "method": self.method, "step": self.step,
                 "settings": self.settings, "fingerprint": self.fingerprint,
-                "generator": self.G.state_dict(), "discriminator": self.D.state_dict()}
+                "generator": self.G.state_dict(), "discriminator": self.D.state_dict(),
+                **({"inner_lr": {n: r.detach() for n, r in rates.items()}} if rates else {})}
 
     def save_state(self, desc: str = "train") -> None:
         """Write the training state; the one it replaces is kept as ``state.prev.pt``."""
         state = {**self._payload(), "optim_g": self.opt_g.state_dict(),
                  "optim_d": self.opt_d.state_dict(), "rng": self.rng.get_state(),
-                 "torch_rng": torch.get_rng_state(), "inputs_stamp": self.inputs_stamp}
+                 "torch_rng": torch.get_rng_state(), "inputs_stamp": self.inputs_stamp,
+                 "snapshots": self.snapshots}
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         self.check_finite(state, desc)
@@ -159,6 +197,10 @@ class Trainer:
         payload = self._payload()
         self.check_finite(payload, desc)
         remove_stale(self.out)
+        remove_stale(self.snapshot_path)
+        checkpoint.save(self.snapshot_path, {"method": self.method, "backbone": self.backbone,
+                                             "fingerprint": self.fingerprint,
+                                             "snapshots": self.snapshots})
         checkpoint.save(self.out, payload)
         for path in (self.state_path, self.prev_path, self.diagnostic_path):
             path.unlink(missing_ok=True)
@@ -187,11 +229,13 @@ class Trainer:
         """Run ``body()`` until step ``total``, checkpointing and logging on the way."""
         bar = tqdm(total=total, initial=self.step, desc=desc, disable=None)
         t0, s0 = time.perf_counter(), self.step
+        self.take_snapshot()
         while self.step < total:
             stats = body()
             faults.kill_if("kill_at_step", self.step + 1)
             self.step += 1
             bar.update(1)
+            self.take_snapshot()
             if not all(map(_finite, stats.values())):
                 self.nonfinite(desc, "loss", stats)
             if self.step % every == 0 or self.step == total:
@@ -279,6 +323,16 @@ def _layer_norms(module: torch.nn.Module) -> dict:
     return out
 
 
+def _key(name: str) -> str:
+    """A parameter name as a ParameterDict key (no dots allowed there)."""
+    return name.replace(".", "__")
+
+
+def snapshot_steps(total: int, count: int) -> set[int]:
+    """Step 0, step ``total`` and ``count`` - 1 evenly spaced steps between."""
+    return {round(i * total / count) for i in range(count + 1)}
+
+
 def _json_number(value: float):
     """JSON has no NaN or infinity: write those as strings."""
     value = float(value)
@@ -332,6 +386,7 @@ def pretrain(cfg: dict, frames: Path, source: str, backbone: str, out: Path) -> 
     tr = Trainer(cfg, backbone, frame_shape(store), out, "pretrained", p["lr_g"], p["lr_d"],
                  settings, p["grad_clip"])
     tr.inputs_stamp = file_stamp(frames)
+    tr.snapshot_steps = snapshot_steps(p["steps"], p["snapshots"])
     tr.resume()
     log.info("pretrain %s on %d scenes (%d windows), %d steps of batch %d", backbone,
              len(tasks.scenes), len(tasks.pooled), p["steps"], p["batch_size"])
@@ -359,37 +414,56 @@ def pretrain_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor) -> dict:
     return {"g": loss.item(), "adv": adv.item(), "d": d}
 
 
-def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path, shots: int,
-               out: Path) -> None:
+def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path | None,
+               shots: int, out: Path) -> None:
     """MAML across source scenes: a task is one scene with K support and K query windows.
 
     Outer objective per task: the query loss (Eq. 2, plus the adversarial term) of the
     weights adapted on the support windows; the meta-gradient is averaged over the tasks of
     a meta-batch and applied by Adam. The discriminator is trained on the query predictions.
+    Starts from the pre-trained model ``init`` (meta.init pretrained) or from the seed's
+    fresh initialisation (meta.init random, ``init`` None). With meta.learn_inner_lr the
+    inner rates are meta-learned too (Meta-SGD) and saved with the model.
     """
     m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
+    if (init is None) != (m.init == "random"):
+        raise FsadError("meta.init is 'pretrained': give the pre-trained model with --init"
+                        if init is None else
+                        "meta.init is 'random': meta-training starts from a fresh "
+                        "initialisation, so --init must not be given")
+    if m.learn_inner_lr and rule.optimizer != "sgd":
+        raise FsadError("meta.learn_inner_lr (Meta-SGD) learns the rates of SGD steps; set "
+                        "inner.optimizer: sgd, or meta.learn_inner_lr: false")
     store = FrameStore(frames)
     tasks = SceneTasks(store, _source_scenes(cfg, source), cfg["model"]["t"])
-    start = checkpoint.load(init)
-    if start["backbone"] != backbone:
-        raise FsadError(f"{init}: a {start['backbone']} checkpoint cannot initialise {backbone}")
-    if start["frames"] != frame_shape(store):
-        raise FsadError(f"{init} was trained on {start['frames']} frames but {frames} holds "
-                        f"{frame_shape(store)}; meta-train on frames extracted with the same "
-                        "frames settings, or pre-train again on these")
+    start = None if init is None else checkpoint.load(init)
+    if start is not None:
+        if start["backbone"] != backbone:
+            raise FsadError(f"{init}: a {start['backbone']} checkpoint cannot initialise "
+                            f"{backbone}")
+        if start["frames"] != frame_shape(store):
+            raise FsadError(f"{init} was trained on {start['frames']} frames but {frames} "
+                            f"holds {frame_shape(store)}; meta-train on frames extracted with "
+                            "the same frames settings, or pre-train again on these")
     # The config's sections as written: they are the run's fingerprint, and `fsad detect`
     # reads the inner rule back from the checkpoint.
     settings = {"meta": cfg["meta"], "inner": cfg["inner"], "shots": shots,
                 "model": cfg["model"], "loss": cfg["loss"], "seed": cfg["seed"],
-                "scenes": tasks.scenes, "init": start["fingerprint"]}
+                "scenes": tasks.scenes,
+                "init": "random" if start is None else start["fingerprint"]}
     tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m.lr_g, m.lr_d, settings,
                  m.grad_clip)
-    check_init(init, start, cfg["model"], tr)
-    tr.load_weights(start)
-    tr.inputs_stamp = file_stamp(frames, init)
+    if m.learn_inner_lr:
+        tr.learn_inner_lr(rule.lr)
+    if start is not None:
+        check_init(init, start, cfg["model"], tr)
+        tr.load_weights(start)
+    tr.inputs_stamp = file_stamp(frames, *([init] if init else []))
+    tr.snapshot_steps = snapshot_steps(m.iterations, m.snapshots)
     tr.resume()
-    log.info("meta-train %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g, %s order",
-             backbone, len(tasks.scenes), m.tasks, shots, rule.steps, rule.optimizer, rule.lr,
+    log.info("meta-train %s from %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g%s,"
+             " %s order", backbone, m.init, len(tasks.scenes), m.tasks, shots, rule.steps,
+             rule.optimizer, rule.lr, " (learned per weight)" if m.learn_inner_lr else "",
              "first" if m.first_order else "second")
 
     def body() -> dict:
@@ -454,7 +528,8 @@ def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
         with autocast(tr.device):
             q_loss, pred = meta.query_losses(
-                tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query, steps=rule.steps, lr=rule.lr,
+                tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query, steps=rule.steps,
+                lr=tr.inner_rates() or rule.lr,
                 optimizer=rule.optimizer, first_order=first_order,
                 windows_per_step=rule.windows_per_step, recompute=recompute)
         (q_loss.sum() / len(batch)).backward()
@@ -463,5 +538,9 @@ def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
         reals.append(yq.flatten(0, 1))
     tr.clip_gradients(tr.G)
     tr.opt_g.step()
+    if tr.inner_lr is not None:  # a rate below 0 would step up the support loss
+        with torch.no_grad():
+            for rate in tr.inner_lr.values():
+                rate.clamp_(min=0)
     d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
     return {"query": float(q_total), "d": d}

@@ -224,3 +224,22 @@ def test_one_window_per_step_under_vmap_matches_each_task_alone():
     every, _ = meta.query_losses(model, theta, xs, ys, xq, yq, loss_fn,
                                  lambda out, y: (loss_fn(out, y), out), 3, 0.01, "adam")
     assert not torch.allclose(every, batched)  # the rule does change the adaptation
+
+
+def test_per_parameter_rates_scale_each_update_and_get_a_meta_gradient():
+    """Meta-SGD: with a rate tensor per weight, the step is rate * gradient, and the query
+    loss has a gradient with respect to the rate (even first order)."""
+    model = Scale(W0)
+    params = meta.parameters(model)
+    rate = torch.tensor(LR, requires_grad=True)
+    fast = meta.inner_loop(model, params, XS, YS, mse, steps=1, lr={"w": rate})
+    assert fast["w"].item() == pytest.approx(W0 - LR * support_grad(W0))
+    w1 = W0 - LR * support_grad(W0)
+    loss = meta.task_loss(model, fast, XQ, YQ, mse)
+    (g_rate,) = torch.autograd.grad(loss, [rate])
+    # d query / d rate = d query / d w1 * d w1 / d rate = dq_dw1 * (-support_grad(W0))
+    dq_dw1 = float((2 * XQ * (w1 * XQ - YQ)).mean())
+    assert g_rate.item() == pytest.approx(-dq_dw1 * support_grad(W0))
+    with pytest.raises(ValueError, match="Meta-SGD"):
+        meta.inner_loop(model, params, XS, YS, mse, steps=1, lr={"w": rate},
+                        optimizer="adam")

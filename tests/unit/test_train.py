@@ -85,6 +85,13 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_one(tiny_store, tmp_pat
     assert a["step"] == b["step"] == steps
     for k in a["generator"]:
         assert torch.equal(a["generator"][k], b["generator"][k]), k
+    # The snapshots of the validation curve survive the kill too: the same steps, weights.
+    sa = checkpoint.load(ref.with_name("snapshots.pt"))["snapshots"]
+    sb = checkpoint.load(out.with_name("snapshots.pt"))["snapshots"]
+    assert sorted(sa) == sorted(sb) == [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40]
+    for step in sa:
+        for k in sa[step]["generator"]:
+            assert torch.equal(sa[step]["generator"][k], sb[step]["generator"][k]), (step, k)
 
 
 def test_state_from_other_settings_is_not_resumed(tiny_store, tmp_path, caplog):

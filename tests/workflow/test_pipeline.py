@@ -33,8 +33,12 @@ def test_default_config_dry_run_lists_the_grid(workdir):
     result = snakemake("-n", "--quiet", "rules", cwd=workdir)
     assert result.returncode == 0, result.stderr
     out = result.stdout + result.stderr
-    # 2 targets x (1 unadapted + 2 methods x 3 K x 3 seeds) = 38 score jobs
-    assert any(line.split()[:2] == ["score", "38"] for line in out.splitlines()), out
+    # 8 targets x 2 methods x (1 unadapted + 3 K x 3 seeds) = 160 score jobs; the
+    # validation curves of the pre-trained and the one meta-trained model
+    counts = {line.split()[0]: line.split()[1] for line in out.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    assert counts["score"] == "160" and counts["validate"] == "2", out
+    assert counts["validation_figure"] == "1", out
 
 
 @pytest.mark.slow
@@ -44,9 +48,10 @@ def test_auc_csv(smoke_run):
         rows = list(reader)
     assert reader.fieldnames == ["source", "target", "backbone", "method", "shots", "seed",
                                  "frame_auc", "video_auc"]
-    # K = 0 once (pretrained), K = 1, 2 x 2 methods x 2 seeds
-    assert len(rows) == 1 + 2 * 2 * 2
+    # 2 targets x 2 methods x (K = 0 once, K = 1, 2 x 2 seeds)
+    assert len(rows) == 2 * 2 * (1 + 2 * 2)
     assert {r["method"] for r in rows} == {"pretrained", "meta"}
+    assert {r["target"] for r in rows} == {"scene03", "scene04"}
     for r in rows:
         assert 0.0 <= float(r["frame_auc"]) <= 1.0
         assert r["video_auc"] == "" or 0.0 <= float(r["video_auc"]) <= 1.0
@@ -56,6 +61,13 @@ def test_auc_csv(smoke_run):
 def test_tables_figures_and_logs(smoke_run):
     md = (smoke_run / "results/tables/auc.md").read_text()
     assert "| synthetic | scene03 | rgan |" in md and "meta K=1" in md
+    # The paired difference per K, with an interval over the two targets.
+    assert "| synthetic | rgan | 1 |" in md and "95 % interval" in md
+    curve = (smoke_run / "results/validation/synthetic/rgan/pretrained.csv").read_text()
+    assert curve.splitlines()[0] == "model,shots,step,before,after,copy_last"
+    assert [line.split(",")[2] for line in curve.splitlines()[1:]] == ["0", "3", "6"]
+    assert (smoke_run / "results/validation/synthetic/rgan/meta_k1.csv").is_file()
+    assert (smoke_run / "results/figures/validation/synthetic_rgan.png").stat().st_size > 1000
     figures = smoke_run / "results/figures/synthetic/scene03/rgan"
     assert (figures / "roc.png").stat().st_size > 1000
     assert list(figures.glob("scores_*.png"))

@@ -100,8 +100,8 @@ def check_datasets():
 
     used = {
         spec["dataset"]
-        for group in ("sources", "targets")
-        for spec in config[group].values()
+        for group in ("sources", "targets", "validation")
+        for _, spec in fsad_config.scene_sets(config, group)
     }
     for name in sorted(used):
         spec = config["datasets"][name]
@@ -120,8 +120,13 @@ def dataset_root(wildcards):
     )
 
 
-def frames_of(group, name):
-    return f"results/frames/{with_full_sources()[group][name]['dataset']}.h5"
+def frames_of(group, name=None):
+    spec = (
+        config["validation"]
+        if group == "validation"
+        else with_full_sources()[group][name]
+    )
+    return f"results/frames/{spec['dataset']}.h5"
 
 
 def score_model(wildcards):
@@ -137,8 +142,7 @@ def score_files(source, target, backbone):
     out = []
     for method in ev["methods"]:
         for k in ev["shots"]:
-            if k == 0 and method != "pretrained":
-                continue  # K = 0 is the unadapted pre-trained model, shared by both rows
+            # K = 0 draws nothing: one seed
             seeds = range(1) if k == 0 else range(ev["seeds"])
             out += [
                 f"results/scores/{source}/{target}/{backbone}/{method}/k{k}/seed{s}.csv"
@@ -168,6 +172,31 @@ def full_data_scores():
     ]
 
 
+def model_dir(source, backbone, model):
+    """results/models/... of a validation curve's model: pretrained, or meta_k<K>."""
+    base = f"results/models/{source}/{backbone}"
+    return (
+        f"{base}/pretrained" if model == "pretrained" else f"{base}/meta/k{model[6:]}"
+    )
+
+
+def validation_curves(source, backbone):
+    models = ["pretrained"] * ("pretrained" in config["evaluate"]["methods"]) + [
+        f"meta_k{k}" for k in fsad_config.meta_shots(config)
+    ] * ("meta" in config["evaluate"]["methods"])
+    return [f"results/validation/{source}/{backbone}/{m}.csv" for m in models]
+
+
+def validation_figures():
+    if not config["validation"]:
+        return []
+    return [
+        f"results/figures/validation/{source}_{backbone}.png"
+        for source in config["sources"]
+        for backbone in config["backbones"]
+    ]
+
+
 def figure_dirs():
     return [
         f"results/figures/{source}/{target}/{backbone}"
@@ -187,6 +216,7 @@ wildcard_constraints:
     target=r"[A-Za-z0-9_\-]+",
     backbone=r"[A-Za-z0-9_\-]+",
     method=r"pretrained|meta",
+    model=r"pretrained|meta_k\d+",
     shots=r"\d+",
     seed=r"\d+",
 

@@ -65,3 +65,21 @@ rule backbone_table:
     shell:
         "fsad report tables --auc {input.auc:q} --out-md {output.md:q} --out-csv {output.csv:q} "
         "> {log:q} 2>&1"
+
+
+rule validation_figure:
+    input:
+        curves=lambda w: validation_curves(w.source, w.backbone),
+        code=CODE_REPORT,
+    output:
+        report(
+            "results/figures/validation/{source}_{backbone}.png",
+            caption="../report/validation.rst",
+            category="Validation curves",
+        ),
+    log:
+        "results/logs/figures/validation_{source}_{backbone}.log",
+    conda:
+        "../envs/fsad.yaml"
+    shell:
+        "fsad report validation {input.curves:q} --out {output:q} > {log:q} 2>&1"

@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from fsad import FsadError
 from fsad.atomic import atomic_path
+from fsad.config import match_scenes
 from fsad.data.convert import convert_videos, opencv_threads
 from fsad.data.record import Video
 from fsad.ioerrors import describe
@@ -237,12 +238,15 @@ class FrameStore:
         return sorted({v.scene for v in self.videos if split in (None, v.split)})
 
     def select(self, scenes: list[str] | None, split: str) -> list[StoredVideo]:
-        """The videos of ``split`` in ``scenes`` (None = all); an unknown scene is an error."""
+        """The videos of ``split`` in ``scenes`` (None = all; names or shell-style patterns,
+        see ``fsad.config.match_scenes``); a name or pattern that matches no scene is an
+        error."""
         if scenes is not None:
-            unknown = sorted(set(scenes) - set(self.scenes()))
+            unknown = [s for s in scenes if not match_scenes([s], self.scenes())]
             if unknown:
                 raise FsadError(f"{self.path}: no scene {', '.join(unknown)} (scenes here: "
                                 f"{', '.join(self.scenes())})")
+            scenes = match_scenes(scenes, self.scenes())
         return [v for v in self.videos if v.split == split
                 and (scenes is None or v.scene in scenes)]
 

@@ -12,6 +12,12 @@ method in minutes on a CPU while keeping what makes the problem few-shot and sce
 * test videos carry labelled anomalies of five kinds (ANOMALY_KINDS); training videos hold
   only normal behaviour.
 
+Scenes come in one set (``synth.scenes`` scenes named s00, s01, ...) or in named sets
+(``synth.sets``: e.g. 64 source scenes src00..src63 with one short normal clip each, 4
+validation scenes val00.., 8 target scenes tgt00.. with 4 labelled test videos each). Each set
+draws its scenes from its own random stream, so sets never share a scene, and adding a set
+changes no other set's pixels.
+
 Layout written under ROOT (read back by ``fsad.data.adapters.synthetic``)::
 
     ROOT/meta.json                      generator settings, per-scene parameters, events
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -83,16 +90,53 @@ class Thing:
     script: dict = field(default_factory=dict)  # per-kind behaviour state
 
 
-def scene_name(index: int) -> str:
-    return f"s{index:02d}"
+@dataclass(frozen=True)
+class ScenePlan:
+    """What to generate for one scene: its name, its random stream and its videos."""
+
+    name: str
+    index: int  # within its set: spreads directions and anomaly kinds over the set
+    stream: tuple[int, ...]  # numpy SeedSequence entropy of the scene's generator
+    train_videos: int
+    test_videos: int
+    frames: int
 
 
-def scene_params(index: int, rng: np.random.Generator) -> SceneParams:
-    # Directions spread around the circle by the golden angle so that any 8 scenes cover
-    # very different motions, plus a little jitter.
+def scene_name(index: int, prefix: str = "s", count: int = 0) -> str:
+    """s00, s01, ... (at least two digits, more when the set has over 100 scenes)."""
+    return f"{prefix}{index:0{max(2, len(str(max(count - 1, 0))))}d}"
+
+
+def plan(settings: dict) -> list[ScenePlan]:
+    """The scenes a ``synth`` config section asks for, in order.
+
+    One set (``sets`` null): scenes s00.. drawn from streams (seed, i), as ever. Named sets:
+    prefix ``p`` draws its scenes from streams (seed, crc32(p), i), disjoint from every
+    other set's and independent of which other sets exist."""
+    seed = settings["seed"]
+    if not settings.get("sets"):
+        n = settings["scenes"]
+        return [ScenePlan(scene_name(i, "s", n), i, (seed, i), settings["train_videos"],
+                          settings["test_videos"], settings["frames"]) for i in range(n)]
+    out = []
+    for prefix, spec in settings["sets"].items():
+        n, key = spec["scenes"], zlib.crc32(prefix.encode())
+        out += [ScenePlan(scene_name(i, prefix, n), i, (seed, key, i), spec["train_videos"],
+                          spec["test_videos"], spec["frames"]) for i in range(n)]
+    return out
+
+
+def scene_names(settings: dict) -> list[str]:
+    """The names of the scenes a ``synth`` config section generates."""
+    return [p.name for p in plan(settings)]
+
+
+def scene_params(index: int, rng: np.random.Generator, name: str | None = None) -> SceneParams:
+    # Directions spread around the circle by the golden angle so that any 8 scenes of a set
+    # cover very different motions, plus a little jitter.
     direction = (index * 137.508 + rng.uniform(-10, 10)) % 360
     return SceneParams(
-        name=scene_name(index),
+        name=name or scene_name(index),
         direction_deg=float(direction),
         speed=float(np.exp(rng.uniform(np.log(0.7), np.log(2.8)))),
         size=float(rng.uniform(2.5, 5.5)),
@@ -316,40 +360,43 @@ def plan_events(frames: int, index: int, rng: np.random.Generator) -> list[dict]
 
 def generate(root: Path, scenes: int = 10, train_videos: int = 2, test_videos: int = 2,
              frames: int = 120, height: int = 96, width: int = 96, seed: int = 0,
-             inputs: Iterable[Path] = ()) -> Path:
+             sets: dict | None = None, inputs: Iterable[Path] = ()) -> Path:
     """Write the benchmark under ``root`` atomically (built in a temporary sibling folder).
 
-    An existing ``root`` is replaced only when fsad made it (``fsad.outdir``); ``inputs``
-    (the config file) must not lie inside it."""
+    ``sets`` (prefix -> {scenes, train_videos, test_videos, frames}) replaces the one set of
+    ``scenes`` scenes. An existing ``root`` is replaced only when fsad made it
+    (``fsad.outdir``); ``inputs`` (the config file) must not lie inside it."""
     root = Path(root)
+    settings = ({"sets": sets} if sets else
+                {"scenes": scenes, "train_videos": train_videos, "test_videos": test_videos,
+                 "frames": frames})
+    settings.update(height=height, width=width, seed=seed)
     meta: dict = {
-        "format": "fsad-synthetic", "version": FORMAT_VERSION,
-        "settings": {"scenes": scenes, "train_videos": train_videos,
-                     "test_videos": test_videos, "frames": frames, "height": height,
-                     "width": width, "seed": seed},
+        "format": "fsad-synthetic", "version": FORMAT_VERSION, "settings": settings,
         "anomaly_kinds": ANOMALY_KINDS, "scenes": {},
     }
     with atomic_dir(root, inputs) as tmp:
-        for i in tqdm(range(scenes), desc="synth scenes", disable=None):
-            rng = np.random.default_rng([seed, i])
-            p = scene_params(i, rng)
+        for scene in tqdm(plan(settings), desc="synth scenes", disable=None):
+            rng = np.random.default_rng(list(scene.stream))
+            p = scene_params(scene.index, rng, scene.name)
             renderer = SceneRenderer(p, height, width, rng)
             scene_meta = {"params": asdict(p), "test_events": {}}
-            for split, count in (("training", train_videos), ("testing", test_videos)):
+            for split, count in (("training", scene.train_videos),
+                                 ("testing", scene.test_videos)):
                 folder = tmp / p.name / split
                 folder.mkdir(parents=True)
                 for v in range(count):
                     vid = f"{v + 1:02d}"
-                    events = (plan_events(frames, i * test_videos + v, rng)
+                    events = (plan_events(scene.frames, scene.index * count + v, rng)
                               if split == "testing" else [])
-                    video, labels = renderer.render(frames, events)
+                    video, labels = renderer.render(scene.frames, events)
                     with VideoWriter(folder / f"{vid}.avi", width, height) as writer:
                         for frame in video:
                             writer.write(frame)
                     if split == "testing":
                         scene_meta["test_events"][vid] = events
-                        kinds = _frame_kinds(frames, events, labels)
-                        rows = [f"{t},{labels[t]},{kinds[t]}" for t in range(frames)]
+                        kinds = _frame_kinds(scene.frames, events, labels)
+                        rows = [f"{t},{labels[t]},{kinds[t]}" for t in range(scene.frames)]
                         (folder / f"{vid}.csv").write_text("frame,label,kind\n"
                                                             + "\n".join(rows) + "\n")
             meta["scenes"][p.name] = scene_meta
@@ -367,6 +414,8 @@ def _frame_kinds(frames: int, events: list[dict], labels: np.ndarray) -> list[st
 
 
 def check_settings(settings: dict) -> None:
-    if settings["frames"] < 40:
-        raise FsadError("synth.frames must be at least 40 so that each test video holds "
-                        "normal frames around its two anomalies")
+    for prefix, spec in (settings.get("sets") or {"": settings}).items():
+        where = f"synth.sets.{prefix}.frames" if prefix else "synth.frames"
+        if spec["frames"] < 40 and spec["test_videos"]:
+            raise FsadError(f"{where} must be at least 40 so that each test video holds "
+                            "normal frames around its two anomalies")

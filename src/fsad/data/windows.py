@@ -73,14 +73,16 @@ class SceneTasks:
         order = torch.randperm(len(self.scenes), generator=generator).tolist()
         while len(order) < n_tasks:
             order += torch.randperm(len(self.scenes), generator=generator).tolist()
-        tasks = []
-        for i in order[:n_tasks]:
-            x, y = self.sets[self.scenes[i]].sample(2 * shots, generator)
-            # Shuffle before splitting so support and query are both spread over time.
-            perm = torch.randperm(2 * shots, generator=generator)
-            x, y = x[perm], y[perm]
-            tasks.append((x[:shots], y[:shots], x[shots:], y[shots:]))
-        return tasks
+        return [split_task(*self.sets[self.scenes[i]].sample(2 * shots, generator), shots,
+                           generator) for i in order[:n_tasks]]
+
+
+def split_task(x: torch.Tensor, y: torch.Tensor, shots: int, generator: torch.Generator):
+    """2K windows of one scene -> (support x, support y, query x, query y), K each.
+    Shuffled before splitting so that support and query are both spread over time."""
+    perm = torch.randperm(2 * shots, generator=generator)
+    x, y = x[perm], y[perm]
+    return x[:shots], y[:shots], x[shots:], y[shots:]
 
 
 def sequential_windows(frames: np.ndarray, t: int, batch_size: int):

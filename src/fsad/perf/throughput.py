@@ -34,7 +34,8 @@ import torch
 
 from fsad import device as devmod
 from fsad.adapt import InnerRule, MetaSettings, adapt
-from fsad.config import adapted_shots, meta_shots
+from fsad.config import adapted_shots, match_scenes, meta_shots
+from fsad.data import synth
 from fsad.perf.scaling import scoring_cost
 from fsad.perf.timing import count_flops, median_time
 from fsad.perf.workload import bench_trainer, random_windows, task_batch
@@ -46,8 +47,11 @@ def test_frames(cfg: dict, target: str, known: dict) -> int | None:
     else looked up in ``known`` by target or dataset name (None: unknown)."""
     dataset = cfg["targets"][target].get("dataset", target)
     if cfg["datasets"][dataset]["adapter"] == "synthetic":
-        scenes = cfg["targets"][target].get("scenes") or range(cfg["synth"]["scenes"])
-        return len(scenes) * cfg["synth"]["test_videos"] * cfg["synth"]["frames"]
+        plans = synth.plan(cfg["synth"])
+        names = cfg["targets"][target].get("scenes")
+        chosen = match_scenes(names, [p.name for p in plans]) if names else None
+        return sum(p.test_videos * p.frames for p in plans
+                   if chosen is None or p.name in chosen)
     return known.get(target, known.get(dataset))
 
 

@@ -1,0 +1,89 @@
+"""K-shot adaptation rules compared on the validation scenes only (never on the targets).
+
+Run from a finished run's folder (it reads the config's validation scenes from their frame
+store and the trained checkpoints):
+
+    python bench/validation_sweep.py [--config config/config.yaml] [MODEL.pt ...]
+
+Models default to the run's pre-trained and meta-trained r-GAN. For every rule below and
+every model it prints, and writes to results/sweeps/validation_sweep.csv, the Eq. 2 query
+loss of the validation tasks before and after adaptation (fsad.validation, the measure of
+the validation curve) and the frame AUC of the validation scenes' own labelled test videos
+after adapting to K windows of their training videos (mean over the scenes and draws).
+A meta-trained model was trained with the config's inner rule: a rule that wins for it
+here must be confirmed by meta-training with that rule (bench/meta_seeds.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+
+import numpy as np
+
+from fsad import config as cfgmod
+from fsad.adapt import InnerRule, adapt, training_windows
+from fsad.atomic import write_csv
+from fsad.data.store import FrameStore
+from fsad.data.windows import sequential_windows
+from fsad.metrics import aucs
+from fsad.predict import predict
+from fsad.score import load_generator
+from fsad.validation import ValidationSettings, ValidationTasks
+
+# (optimizer, lr, steps, windows per step): the authors' rule first (Adam 1e-4, one
+# window per step), then SGD and Adam at other rates and step counts.
+RULES = [("adam", 1e-4, 10, 1), ("adam", 1e-4, 10, None), ("adam", 3e-4, 10, None),
+         ("adam", 1e-3, 10, None), ("adam", 1e-3, 3, None), ("sgd", 0.003, 10, None),
+         ("sgd", 0.01, 10, None), ("sgd", 0.03, 3, None)]
+DRAWS = 2
+
+
+def validation_auc(generator, store, scene, weights, t):
+    videos = {}
+    for v in store.select([scene], "test"):
+        losses = []
+        for _, x, y in sequential_windows(store.frames(v.id), t, 128):
+            losses += predict(generator, x, y, weights)[0]
+        videos[v.id] = {"label": store.labels(v.id)[t:], "loss": np.array(losses)}
+    return aucs(videos)[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="config/config.yaml")
+    ap.add_argument("models", nargs="*", default=[
+        "results/models/synthetic/rgan/pretrained/model.pt",
+        "results/models/synthetic/rgan/meta/k5/model.pt"])
+    ap.add_argument("--out", default="results/sweeps/validation_sweep.csv")
+    args = ap.parse_args()
+    cfg = cfgmod.load(args.config)
+    settings = ValidationSettings.from_config(cfg)
+    if settings is None:
+        raise SystemExit(f"{args.config} names no validation scenes (section `validation`)")
+    store = FrameStore(f"results/frames/{settings.dataset}.h5")
+    rows = []
+    for path in args.models:
+        g0, ck = load_generator(Path(path), store)
+        t, weights = ck["t"], ck["settings"]["loss"]
+        tasks = ValidationTasks(store, settings, t, cfg["seed"])
+        scenes = tasks.scenes
+        for opt, lr, steps, per_step in RULES:
+            rule = InnerRule(steps=steps, lr=lr, optimizer=opt, windows_per_step=per_step)
+            before, after = tasks.measure(g0, rule, weights, ck.get("inner_lr"))
+            auc = [validation_auc(adapt(copy.deepcopy(g0), *training_windows(
+                       store, [s], t, settings.shots, draw, cfg["seed"]), rule, weights,
+                       ck.get("inner_lr")), store, s, weights, t)
+                   for s in scenes for draw in range(DRAWS)]
+            name = f"{opt} {lr:g} x{steps}" + (f" ({per_step}/step)" if per_step else "")
+            rows.append([path, name, f"{before:.5f}", f"{after:.5f}", f"{np.mean(auc):.4f}"])
+            print(f"{Path(path).parent.name:>10} {name:<24} query loss {before:.4f} -> "
+                  f"{after:.4f}   validation AUC {100 * np.mean(auc):.1f}", flush=True)
+    write_csv(Path(args.out), ["model", "rule", "loss_before", "loss_after",
+                               "validation_auc"], rows)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

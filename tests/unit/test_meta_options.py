@@ -1,0 +1,116 @@
+"""Meta-training options compared on the validation scenes: a random start (meta.init),
+Meta-SGD (meta.learn_inner_lr), and the snapshots and validation curve every run keeps."""
+
+import pytest
+import torch
+
+from fsad import FsadError, checkpoint
+from fsad.adapt import InnerRule, adapt
+from fsad.data.store import FrameStore
+from fsad.score import load_generator
+from fsad.train import meta_train, snapshot_steps
+from fsad.validation import ValidationSettings, ValidationTasks, curve
+from tests.helpers.configs import small_cfg
+
+
+def test_snapshot_steps_are_evenly_spaced_and_include_both_ends():
+    assert snapshot_steps(100, 4) == {0, 25, 50, 75, 100}
+    assert snapshot_steps(3, 10) == {0, 1, 2, 3}
+
+
+def test_meta_training_from_a_random_start_needs_no_pretrained_model(tiny_store, tmp_path):
+    cfg = small_cfg(meta={"init": "random"})
+    meta_train(cfg, tiny_store, "synthetic", "rgan", None, 2, tmp_path / "m.pt")
+    model = checkpoint.load(tmp_path / "m.pt")
+    assert model["settings"]["init"] == "random"
+    snaps = checkpoint.load(tmp_path / "snapshots.pt")
+    assert sorted(snaps["snapshots"]) == [0, 1, 2]
+    assert snaps["fingerprint"] == model["fingerprint"]
+    with pytest.raises(FsadError, match="--init must not be given"):
+        meta_train(cfg, tiny_store, "synthetic", "rgan", tmp_path / "m.pt", 2,
+                   tmp_path / "again.pt")
+
+
+def test_meta_sgd_learns_a_rate_per_weight_and_adaptation_uses_them(
+        tiny_store, tiny_pretrained, tmp_path):
+    cfg = small_cfg(meta={"learn_inner_lr": True, "lr_g": 0.01})
+    meta_train(cfg, tiny_store, "synthetic", "rgan", tiny_pretrained, 2, tmp_path / "m.pt")
+    model = checkpoint.load(tmp_path / "m.pt")
+    rates = model["inner_lr"]
+    assert set(rates) == set(model["generator"])
+    assert all(r.shape == model["generator"][n].shape for n, r in rates.items())
+    assert all(bool((r >= 0).all()) for r in rates.values())
+    assert any(not torch.allclose(r, torch.full_like(r, 0.05)) for r in rates.values())
+    # Adaptation with the learned rates differs from adaptation with the scalar rate.
+    store = FrameStore(tiny_store)
+    x, y = (torch.rand(2, 3, 1, 32, 32), torch.rand(2, 1, 32, 32))
+    g1, ckpt = load_generator(tmp_path / "m.pt", store)
+    g2, _ = load_generator(tmp_path / "m.pt", store)
+    rule = InnerRule(steps=1, lr=0.05)
+    adapt(g1, x, y, rule, ckpt["settings"]["loss"], ckpt["inner_lr"])
+    adapt(g2, x, y, rule, ckpt["settings"]["loss"])
+    assert any(not torch.equal(a, b) for a, b in zip(g1.parameters(), g2.parameters(), strict=True))
+    with pytest.raises(FsadError, match="inner.optimizer: sgd"):
+        meta_train(small_cfg(meta={"learn_inner_lr": True}, inner={"optimizer": "adam"}),
+                   tiny_store, "synthetic", "rgan", tiny_pretrained, 2, tmp_path / "x.pt")
+
+
+def test_the_validation_curve_measures_each_snapshot_and_changes_nothing(
+        tiny_store, tiny_pretrained):
+    store = FrameStore(tiny_store)
+    settings = ValidationSettings(dataset="synthetic", scenes=["s02"], shots=2,
+                                  tasks_per_scene=2)
+    tasks = ValidationTasks(store, settings, 3, seed=0)
+    again = ValidationTasks(store, settings, 3, seed=0)
+    assert len(tasks.tasks) == 2
+    for a, b in zip(tasks.tasks, again.tasks, strict=True):  # fixed tasks
+        assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
+    generator, ckpt = load_generator(tiny_pretrained, store)
+    weights = ckpt["settings"]["loss"]
+    snaps = checkpoint.load(tiny_pretrained.with_name("snapshots.pt"))["snapshots"]
+    rng = torch.get_rng_state()
+    rows = curve(generator, snaps, tasks, InnerRule(steps=2, lr=0.05), weights)
+    assert [r[0] for r in rows] == sorted(snaps)
+    assert torch.equal(rng, torch.get_rng_state())
+    last = snaps[max(snaps)]["generator"]
+    assert all(torch.equal(p, last[n]) for n, p in generator.state_dict().items())
+    assert rows[-1][1] > 0 and rows[-1][2] > 0
+    assert rows[0][3] == pytest.approx(tasks.copy_last_loss(weights))
+    # A rule of more steps at a sensible rate lowers the loss of the query windows.
+    more = curve(generator, {0: snaps[max(snaps)]}, tasks, InnerRule(steps=20, lr=0.01,
+                                                                      optimizer="adam"),
+                 weights)
+    assert more[0][2] < more[0][1]
+
+
+def test_fsad_validate_writes_the_curve_and_refuses_what_it_cannot_measure(
+        tiny_store, tiny_pretrained, tmp_path):
+    import json
+    import shutil
+
+    from tests.helpers.cli import one_line_error, run_fsad
+    from tests.helpers.configs import SMALL
+
+    params = json.dumps({**SMALL, "validation": {"dataset": "synthetic", "scenes": ["s02"],
+                                                 "shots": 2, "tasks_per_scene": 1}})
+    out = tmp_path / "curve.csv"
+    result = run_fsad("validate", "--model", tiny_pretrained, "--frames", tiny_store,
+                      "--out", out, "--params", params)
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "model,shots,step,before,after,copy_last"
+    assert [line.split(",")[:3] for line in lines[1:]][0] == ["pretrained", "2", "0"]
+    # No validation section: nothing to measure on.
+    result = run_fsad("validate", "--model", tiny_pretrained, "--frames", tiny_store,
+                      "--out", tmp_path / "x.csv", "--params", json.dumps(SMALL))
+    one_line_error(result, "names no validation scenes")
+    # Snapshots of another run beside the model: refused, not mixed into its curve.
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(tiny_pretrained, other / "model.pt")
+    snaps = checkpoint.load(tiny_pretrained.with_name("snapshots.pt"))
+    checkpoint.save(other / "snapshots.pt", {**snaps, "fingerprint": "another run"})
+    result = run_fsad("validate", "--model", other / "model.pt", "--frames", tiny_store,
+                      "--out", tmp_path / "y.csv", "--params", params)
+    one_line_error(result, "belongs to another training run")
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()

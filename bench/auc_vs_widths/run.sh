@@ -3,7 +3,7 @@
 # under one protocol (protocol.yaml) on the synthetic benchmark; the real Snakemake
 # pipeline, one folder per model:
 #   bash bench/auc_vs_widths/run.sh OUT_DIR [MODEL ...]
-# MODEL: default (config/config.yaml as is) or the name of an overlay in this folder
+# MODEL: default (base.yaml, the one-set benchmark, as is) or the name of an overlay in this folder
 # (paper_widths, widths_24, default_seed1, ...), optionally with @SEED to train it from
 # another seed (widths_24_bf16@2 runs in OUT_DIR/widths_24_bf16@2);
 # default: default paper_widths deep_narrow.
@@ -25,7 +25,7 @@ for model in "${models[@]}"; do
   [[ $model == *@* ]] && seed=(--config "seed=${model#*@}")
   echo "== $model" >&2
   snakemake -s "$repo/Snakefile" --directory "$out/$model" --cores 2 \
-      --configfile "$repo/config/config.yaml" "$here/protocol.yaml" "${overlay[@]}" \
+      --configfile "$here/base.yaml" "$here/protocol.yaml" "${overlay[@]}" \
       "${seed[@]}" -- results/auc.csv results/tables/auc.md
 done
 for model in "${models[@]}"; do

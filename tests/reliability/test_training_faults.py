@@ -120,7 +120,7 @@ def test_pretrain_killed_in_a_step_then_in_a_state_write_resumes_bit_identically
     # 3. Rerun: resumes at step 8, finishes, cleans up, matches the uninterrupted run.
     assert run_forked(run, None, log) == 0, log.read_text()
     assert f"resumed from {state} at step 8" in log.read_text()
-    assert leftovers(out.parent) == ["model.pt"]
+    assert leftovers(out.parent) == ["model.pt", "snapshots.pt"]
     assert_same_model(refs("pretrain"), out, tiny_store, tmp_path)
 
 
@@ -141,7 +141,7 @@ def test_meta_killed_in_a_step_then_in_the_model_write_resumes_bit_identically(
 
     assert run_forked(run, None, log) == 0, log.read_text()
     assert f"resumed from {state} at step 6" in log.read_text()
-    assert leftovers(out.parent) == ["model.pt"]
+    assert leftovers(out.parent) == ["model.pt", "snapshots.pt"]
     assert_same_model(refs("meta"), out, tiny_store, tmp_path)
 
 
@@ -192,5 +192,5 @@ def test_corrupt_then_truncated_state_falls_back_to_the_previous_one(tiny_store,
     text = log.read_text()
     assert f"{state}: not a loadable fsad checkpoint" in text and "truncated" in text
     assert f"falling back to the previous state {prev} (step 4)" in text
-    assert leftovers(out.parent) == ["model.pt"]
+    assert leftovers(out.parent) == ["model.pt", "snapshots.pt"]
     assert_same_model(refs("pretrain"), out, tiny_store, tmp_path)

@@ -25,14 +25,14 @@ def test_repo_configs_are_valid():
     sorted(p.name for p in (REPO / "bench" / "auc_vs_widths").glob("*.yaml")),
 )
 def test_auc_vs_widths_overlays_are_valid(overlay):
-    """run.sh stacks config.yaml, protocol.yaml and an overlay: a typo in an overlay would
+    """run.sh stacks base.yaml, protocol.yaml and an overlay: a typo in an overlay would
     otherwise surface only when an hour-long Snakemake run starts."""
 
     def read(path):
         return yaml.safe_load(path.read_text())
 
     here = REPO / "bench" / "auc_vs_widths"
-    stacked = cfgmod.merge(read(REPO / "config" / "config.yaml"), read(here / "protocol.yaml"))
+    stacked = cfgmod.merge(read(here / "base.yaml"), read(here / "protocol.yaml"))
     top = read(here / overlay)
     cfg = cfgmod.validate(cfgmod.merge(stacked, top), overlay)
     for section, values in top.items():

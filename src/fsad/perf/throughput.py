@@ -223,8 +223,8 @@ def project(cfg: dict, rows: list[dict], figures: dict | None = None) -> dict:
     """Seconds the config's grid would take on this device, one job after another, from
     the rows of what the pipeline runs (``pipeline``; not the compiled one): pre-training and
     the meta-training of every K per source and backbone, then per (source, target,
-    backbone) every scoring job of the evaluation (K = 0 once; each K > 0 once per method
-    and seed, each with one adaptation). Frame extraction (CPU work) is not included;
+    backbone) every scoring job of the evaluation (K = 0 once per method; each K > 0 once
+    per method and seed, each with one adaptation). Frame extraction (CPU work) is not included;
     a target whose test frame count is unknown (not generated, and not in ``figures``, the
     reference figures) is listed under ``unscored``."""
     reference = (figures or {}).get("test_frames", {})
@@ -243,8 +243,7 @@ def project(cfg: dict, rows: list[dict], figures: dict | None = None) -> dict:
             unscored.append(target)
             continue
         for k in ev["shots"]:
-            runs = (int("pretrained" in ev["methods"]) if k == 0
-                    else len(ev["methods"]) * ev["seeds"])
+            runs = len(ev["methods"]) * (1 if k == 0 else ev["seeds"])
             adapt_s = by[("adaptation", k)] if k else 0.0
             score_s += models * runs * (adapt_s + frames * frame_s)
             jobs += models * runs

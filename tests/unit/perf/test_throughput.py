@@ -39,7 +39,8 @@ def pipeline_jobs(cfg: dict, tmp_path) -> list[tuple[str, str]]:
          "--directory", str(tmp_path / "run"), "-n", "--forceall", "--configfile", str(path)],
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return re.findall(r"^rule (\w+):\n(?:\s+\w+: .*\n)*?\s+output: (\S+?),?$", result.stdout,
+    # (rule, its first output) of every job
+    return re.findall(r"^rule (\w+):\n(?:\s+\w+: .*\n)*?\s+output: ([^\s,]+)", result.stdout,
                       re.MULTILINE)
 
 

@@ -310,7 +310,7 @@ def test_metacharacters_in_the_dataset_root_never_reach_a_shell(run_b, folder2,
     # nothing was generated under results/raw.
     assert (folder2 / "results/frames/synthetic.h5").is_file()
     assert not (folder2 / "results/raw").exists()
-    assert run_b["files"]["results/auc.csv"].count(b"\n") == 1 + 2 * 2 * (1 + 2 * 2)
+    assert run_b["files"]["results/auc.csv"].count(b"\n") == 1 + 2 * (1 + 2 * 2)
 
 
 @pytest.mark.slow

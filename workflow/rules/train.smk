@@ -49,10 +49,10 @@ rule meta_train:
         gpu=GPU,
     params:
         cfg=lambda w: step_params("meta", source=w.source),
-        init=lambda w, input: f"--init {shlex.quote(input.init)}" if input.init else "",
+        init=lambda w, input: ["--init", input.init] if input.init else [],
     shell:
         "fsad train --method meta --backbone {wildcards.backbone:q} "
-        "--source {wildcards.source:q} --frames {input.frames:q} {params.init} "
+        "--source {wildcards.source:q} --frames {input.frames:q} {params.init:q} "
         "--shots {wildcards.shots:q} --out {output.model:q} --threads {threads} "
         "--params {params.cfg:q} > {log:q} 2>&1"
 

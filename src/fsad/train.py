@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -105,10 +106,10 @@ class Trainer:
     def take_snapshot(self) -> None:
         if self.step in self.snapshot_steps and self.step not in self.snapshots:
             rates = self.inner_rates()
-            self.snapshots[self.step] = {
+            self.snapshots[self.step] = _canonical({
                 "generator": {k: v.detach().clone() for k, v in self.G.state_dict().items()},
                 **({"inner_lr": {k: v.detach().clone() for k, v in rates.items()}}
-                   if rates else {})}
+                   if rates else {})})
 
     @property
     def section(self) -> str:
@@ -161,7 +162,8 @@ class Trainer:
         if "cuda_rng" in state and self.device.type == "cuda":
             torch.cuda.set_rng_state(state["cuda_rng"], self.device)
         self.step = int(state["step"])
-        self.snapshots = state.get("snapshots", {})
+        self.snapshots = {step: _canonical(snap)
+                          for step, snap in state.get("snapshots", {}).items()}
 
     def load_weights(self, payload: dict) -> None:
         self.G.load_state_dict(payload["generator"])
@@ -321,6 +323,14 @@ def _layer_norms(module: torch.nn.Module) -> dict:
             "nonfinite_grads": None if g is None else int((~torch.isfinite(g)).sum()),
         }
     return out
+
+
+def _canonical(snapshot: dict) -> dict:
+    """A snapshot with interned names: pickle writes a string once per object, so names
+    shared by object in a fresh run but loaded as copies in a resumed one would make the
+    two runs' snapshots.pt differ in bytes (not in values)."""
+    return {sys.intern(part): {sys.intern(name): value for name, value in tensors.items()}
+            for part, tensors in snapshot.items()}
 
 
 def _key(name: str) -> str:

@@ -153,28 +153,41 @@ def train(method, backbone, source, frames, init, shots, out, config_file, param
 
 
 @cli.command()
-@click.option("--model", required=True, type=click.Path(dir_okay=False))
+@click.option("--model", type=click.Path(dir_okay=False), help="Checkpoint to adapt and score.")
 @click.option("--frames", required=True, type=click.Path(dir_okay=False),
               help="Frame store holding the target scene.")
 @click.option("--target", required=True, help="Target name from the config.")
-@click.option("--shots", required=True, type=click.IntRange(0),
-              help="K windows to adapt with (0 = none).")
+@click.option("--shots", type=click.IntRange(0), help="K windows to adapt with (0 = none).")
 @click.option("--seed", default=0, show_default=True, type=SEED, help="Adaptation draw.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Scores CSV.")
+@click.option("--cell", "cells", multiple=True, metavar="K SEED MODEL OUT",
+              type=(click.IntRange(0), SEED, click.Path(dir_okay=False),
+                    click.Path(dir_okay=False)),
+              help="Score several (K, seed, model) cells of the target in one process, each "
+                   "into its own OUT; repeatable, instead of --model/--shots/--seed/--out.")
 @click.option("--source", default="", help="Recorded in the output (the model's source).")
 @click.option("--method", default="", help="Recorded in the output (pretrained or meta).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Scores CSV.")
 @CONFIG_OPT
 @PARAMS_OPT
 @THREADS_OPT
-def score(model, frames, target, shots, seed, source, method, out, config_file, params_json,
-          threads) -> None:
+def score(model, frames, target, shots, seed, out, cells, source, method, config_file,
+          params_json, threads) -> None:
     """Adapt a model to the target scene with K windows and score every test frame."""
-    from fsad.score import score as run_score
+    from fsad.score import Cell, score_cells
 
+    single = {"--model": model, "--shots": shots, "--out": out}
+    if cells and any(v is not None for v in single.values()):
+        raise click.UsageError("give either --cell or --model/--shots/--seed/--out, not both")
+    if not cells:
+        missing = [name for name, v in single.items() if v is None]
+        if missing:
+            raise click.UsageError(f"missing option(s) {', '.join(missing)} (or give --cell)")
+        cells = [(shots, seed, model, out)]
     cfg = _cfg(config_file, params_json)
     _threads(threads)
-    run_score(cfg, Path(model), Path(frames), target, shots, seed, Path(out),
-              {"source": source, "method": method})
+    score_cells(cfg, Path(frames), target,
+                [Cell(k, s, Path(m), Path(o)) for k, s, m, o in cells],
+                {"source": source, "method": method})
 
 
 @cli.command()

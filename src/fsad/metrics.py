@@ -15,7 +15,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from fsad import FsadError
 from fsad.atomic import atomic_path, write_csv
@@ -80,6 +79,9 @@ def read_scores(path: Path) -> dict:
 
 
 def aucs(videos: dict) -> tuple[float, float | None]:
+    # imported here: scoring needs this module's columns, not scikit-learn (seconds to load)
+    from sklearn.metrics import roc_auc_score
+
     labels = np.concatenate([v["label"] for v in videos.values()])
     scores = np.concatenate([minmax(v["loss"]) for v in videos.values()])
     if labels.min() == labels.max():

@@ -1,5 +1,10 @@
 """Running the real workflow in scratch folders: copies of the project, Snakemake calls, and
 copies of a finished run (so that tests which only read or extend a smoke run share one).
+
+Snakemake itself runs in a forked child of the test process (tests.helpers.forked): its
+import costs about 11 s per call on a 2-core machine (it loads every executor plugin), the
+jobs it starts are real processes either way. Tests about killing a real Snakemake process
+tree, or about the installed script, start the script itself.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.helpers.forked import run_command
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -43,9 +50,22 @@ def scratch(root: Path, files: list[str] = PROJECT_FILES) -> Path:
 
 def snakemake(*args: str, cwd: Path, path_prefix: str = "",
               **extra_env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "snakemake"), *args], cwd=cwd,
-                          env=env(path_prefix, HOME=str(cwd), **extra_env),
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    return run_snakemake(*args, cwd=cwd, env=env(path_prefix, HOME=str(cwd), **extra_env))
+
+
+def run_snakemake(*args: str, cwd: Path, env: dict, timeout: float = TIMEOUT
+                  ) -> subprocess.CompletedProcess:
+    """`snakemake ARGS` in ``cwd`` with exactly the environment ``env``, in a forked child."""
+    import snakemake.cli  # noqa: F401  (loaded once, in the test process)
+
+    return run_command(_snakemake_main, [str(BIN / "snakemake"), *args], cwd=cwd, env=env,
+                       timeout=timeout)
+
+
+def _snakemake_main() -> None:
+    from snakemake.cli import main
+
+    main()
 
 
 def ok(result: subprocess.CompletedProcess) -> str:

@@ -28,8 +28,8 @@ import numpy as np
 import pytest
 
 from tests.helpers import layouts
+from tests.helpers.cli import ENV, FSAD, run_fsad
 
-FSAD = Path(sys.executable).with_name("fsad")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (INFO|DEBUG) ")
 TARGET = {"device": "cpu", "targets": {"t": {"dataset": "synthetic", "scenes": ["s00"]}}}
 
@@ -427,8 +427,12 @@ def _can_drop_root() -> bool:
     return r.returncode == 0
 
 
-def run_fsad(run: Run) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
+def run_case(run: Run) -> subprocess.CompletedProcess:
+    """The command in a forked child (tests.helpers.cli), or, where root must lose its
+    permission override, in a fresh one: a dropped capability takes effect at exec only."""
+    if not run.drop_root:
+        return run_fsad(*run.args, preexec=_child_limits(run))
+    env = {**os.environ, **ENV}
     return subprocess.run([str(FSAD), *map(str, run.args)], capture_output=True, text=True,
                           env=env, preexec_fn=_child_limits(run), timeout=300)
 
@@ -459,7 +463,7 @@ def test_bad_input(case, tmp_path, tiny_synth, tiny_store, model):
     run = case.build(ctx)
     if run.drop_root and not _can_drop_root():
         pytest.skip("running as root without CAP_SETPCAP: file modes cannot be enforced")
-    result = run_fsad(run)
+    result = run_case(run)
     if case.ok:
         assert result.returncode == 0, result.stderr
         assert "error" not in result.stderr.lower(), result.stderr

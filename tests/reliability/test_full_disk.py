@@ -6,7 +6,6 @@ EFBIG exactly as a full disk fails it with ENOSPC; the message must name the out
 from __future__ import annotations
 
 import json
-import os
 import resource
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import subprocess
 import cv2
 import numpy as np
 
-from tests.helpers.cli import FSAD, files, one_line_error
+from tests.helpers.cli import files, one_line_error, run_fsad
 
 SMALL = {"device": "cpu", "sources": {"s": {"dataset": "synthetic", "scenes": ["s00"]}},
          "model": {"widths": [4, 8], "lstm_hidden": 4, "disc_width": 4},
@@ -26,9 +25,7 @@ def run_limited(limit: int, *args) -> subprocess.CompletedProcess:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200"}
-    return subprocess.run([str(FSAD), *map(str, args)], capture_output=True, text=True,
-                          env=env, preexec_fn=child, timeout=300)
+    return run_fsad(*args, preexec=child)
 
 
 def test_checkpoint_write_on_a_full_disk_names_the_checkpoint(tiny_store, tmp_path):

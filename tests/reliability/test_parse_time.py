@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,17 @@ import yaml
 from tests.conftest import REPO
 from tests.helpers import layouts
 from tests.helpers.cli import one_line_error, run_fsad
+from tests.helpers.workflow import run_snakemake
 
-SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 SMOKE = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
 
 
 def dry_run(tmp_path: Path, **changes) -> subprocess.CompletedProcess:
     cfg = {**SMOKE, **changes}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
-    return subprocess.run([str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-n", "--cores", "1",
-                           "--workflow-profile", "none", "--configfile", "config.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
+    return run_snakemake("-s", str(REPO / "Snakefile"), "-n", "--cores", "1",
+                         "--workflow-profile", "none", "--configfile", "config.yaml",
+                         cwd=tmp_path, env={**os.environ, "COLUMNS": "200"}, timeout=300)
 
 
 def refused(result: subprocess.CompletedProcess, *parts: str) -> None:

@@ -1,10 +1,8 @@
-import subprocess
-import sys
-
 import pytest
 from click.testing import CliRunner
 
 from fsad.cli import cli
+from tests.helpers.cli import run_fsad
 
 SUBCOMMANDS = ["synth", "extract", "train", "score", "adapt", "evaluate", "report", "config"]
 
@@ -16,8 +14,7 @@ def test_help(name):
 
 
 def fsad(*args):
-    return subprocess.run([sys.executable, "-m", "fsad.cli", *args], capture_output=True,
-                          text=True)
+    return run_fsad(*args)
 
 
 def test_user_errors_are_one_line_without_traceback(tmp_path):

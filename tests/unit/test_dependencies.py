@@ -34,6 +34,13 @@ def test_importing_the_command_line_does_not_import_torch():
     assert result.returncode == 0, result.stderr
 
 
+def test_scoring_does_not_load_scikit_learn():
+    """A scoring job imports fsad.score: scikit-learn (seconds to load, per job) is for
+    evaluation only."""
+    result = run_python("import sys, fsad.score; assert 'sklearn' not in sys.modules")
+    assert result.returncode == 0, result.stderr
+
+
 def test_evaluate_and_report_run_without_torch(tmp_path):
     scores = [scores_csv(tmp_path / "a.csv", "pretrained", 0),
               scores_csv(tmp_path / "b.csv", "meta", 1)]

@@ -2,8 +2,6 @@
 outputs decode; every documented error is a one-line message."""
 
 import csv
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -13,6 +11,7 @@ from fsad import checkpoint
 from fsad import config as cfgmod
 from fsad.data.video import VideoWriter, read_frames
 from fsad.train import pretrain
+from tests.helpers.cli import run_fsad
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +42,7 @@ def planted(tiny_synth, tmp_path_factory):
 
 
 def fsad(*args):
-    return subprocess.run([sys.executable, "-m", "fsad.cli", *map(str, args)],
-                          capture_output=True, text=True)
+    return run_fsad(*args)
 
 
 def test_planted_anomaly_scores_higher(model, planted, tiny_synth, tmp_path):

@@ -1,6 +1,7 @@
 """Scoring: both adaptation protocols, and what each leaves out of the scores."""
 
 import csv
+import json
 
 import pytest
 
@@ -66,3 +67,46 @@ def test_fsad_adapt_saves_what_scoring_adapts_to(model, tiny_store, tmp_path):
     direct = run(model, tiny_store, tmp_path, "train_windows", 2, seed=1)
     via_file = run(adapted, tiny_store, tmp_path.parent, "train_windows", 0, seed=1)
     assert [r["loss"] for r in direct] == [r["loss"] for r in via_file]
+
+
+@pytest.mark.parametrize("protocol", ["train_windows", "test_prefix"])
+def test_cells_scored_in_one_process_equal_cells_scored_alone(model, tiny_store, tmp_path,
+                                                              protocol):
+    """A scoring job scores all (K, seed) cells of a target in one process; each cell must
+    start from its checkpoint's weights, not from the previous cell's adapted ones, and
+    the cells' models may differ (one meta-trained model per K)."""
+    import shutil
+
+    from fsad.score import Cell, score_cells
+
+    other = tmp_path / "other.pt"  # a second checkpoint file: same weights, another path
+    shutil.copy(model, other)
+    cells = [Cell(2, 0, model, tmp_path / "a.csv"), Cell(0, 0, model, tmp_path / "b.csv"),
+             Cell(2, 1, other, tmp_path / "c.csv"), Cell(2, 0, model, tmp_path / "d.csv")]
+    cfg = cfgmod.load(overrides={**BASE, "evaluate": {"protocol": protocol}})
+    labels = {"source": "s", "method": "pretrained"}
+    assert score_cells(cfg, tiny_store, "t", cells, labels) == [c.out for c in cells]
+    for cell in cells:
+        alone = run(cell.model, tiny_store, tmp_path / "alone", protocol, cell.shots, cell.seed)
+        with open(cell.out, newline="") as fh:
+            assert list(csv.DictReader(fh)) == alone
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "d.csv").read_bytes()
+
+
+def test_the_cli_takes_either_cells_or_one_model(model, tiny_store, tmp_path):
+    from click.testing import CliRunner
+
+    from fsad.cli import cli
+
+    common = ["score", "--frames", str(tiny_store), "--target", "t",
+              "--params", json.dumps(BASE)]
+    both = CliRunner().invoke(cli, [*common, "--model", str(model), "--cell", "0", "0",
+                                    str(model), str(tmp_path / "x.csv")])
+    assert both.exit_code == 2 and "either --cell or --model" in both.output
+    neither = CliRunner().invoke(cli, [*common, "--model", str(model)])
+    assert neither.exit_code == 2 and "--shots, --out" in neither.output
+    cells = CliRunner().invoke(cli, [*common, "--cell", "0", "0", str(model),
+                                     str(tmp_path / "k0.csv"), "--cell", "1", "3", str(model),
+                                     str(tmp_path / "k1.csv")])
+    assert cells.exit_code == 0, cells.output
+    assert (tmp_path / "k0.csv").is_file() and (tmp_path / "k1.csv").is_file()

@@ -33,11 +33,11 @@ def test_default_config_dry_run_lists_the_grid(workdir):
     result = snakemake("-n", "--quiet", "rules", cwd=workdir)
     assert result.returncode == 0, result.stderr
     out = result.stdout + result.stderr
-    # 8 targets x 2 methods x (1 unadapted + 3 K x 3 seeds) = 160 score jobs; the
-    # validation curves of the pre-trained and the one meta-trained model
+    # one scoring job per target and method (8 x 2), each writing 1 unadapted + 3 K x 3
+    # seeds files; the validation curves of the pre-trained and the one meta-trained model
     counts = {line.split()[0]: line.split()[1] for line in out.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    assert counts["score"] == "160" and counts["validate"] == "2", out
+    assert counts["score"] == "16" and counts["validate"] == "2", out
     assert counts["validation_figure"] == "1", out
 
 
@@ -111,9 +111,9 @@ def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):
     assert result.returncode == 0, out
     counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # 2 sources x 4 targets x 2 methods x (1 unadapted + 3 K x 3 seeds); one meta model
-    # per (source, K); one frame store per dataset.
-    assert counts["score"] == 2 * 4 * 2 * 10
+    # one scoring job per source, target and method; one meta model per (source, K); one
+    # frame store per dataset.
+    assert counts["score"] == 2 * 4 * 2
     assert counts["meta_train"] == 2 * 3 and counts["pretrain"] == 2
     assert counts["extract"] == 6
 
@@ -126,4 +126,7 @@ def test_full_data_table_is_in_the_dag(workdir):
     assert result.returncode == 0, out
     assert "results/models/full-scene03/rgan/pretrained/model.pt" in out
     assert "results/scores/full-scene03/scene03/rgan/pretrained/k0/seed0.csv" in out
+    # scored unadapted only: no adapted cells of the full-data model
+    assert "results/scores/full-scene03/scene03/rgan/pretrained/k1" not in out
+    assert "rule score_full_data" in out
     assert "results/tables/full_data.csv" in out

@@ -330,7 +330,7 @@ def test_deterministic_mode_reaches_the_jobs(run_b, smoke_run, folder2):
     # Folder 1's run A is the shared smoke run: its logs are that run's.
     for root, state in ((smoke_run, "off"), (folder2, "on")):
         for log in ("pretrain/synthetic_rgan.log", "meta/synthetic_rgan_k1.log",
-                    "score/synthetic/scene03/rgan/meta_k1_seed0.log"):
+                    "score/synthetic/scene03/rgan/meta.log"):
             text = (root / "results/logs" / log).read_text()
             assert f"deterministic algorithms: {state}" in text, (log, text)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers.workflow import BIN, REPO, SET_THREADS, scratch
+from tests.helpers.workflow import BIN, REPO, SET_THREADS, copy_run, scratch
 
 pytestmark = pytest.mark.slow
 
@@ -102,9 +102,13 @@ def cluster() -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def slurm_run(cluster, tmp_path_factory):
+def slurm_run(cluster, smoke_run, tmp_path_factory):
+    """The smoke pipeline from the training on, through SLURM: the generated dataset and its
+    frame store (CPU-only jobs, no GPU request to check) are the shared local run's, so
+    every job of the run that asks for a GPU, and the evaluation, goes through sbatch."""
     cpus, _ = cluster
     root = scratch(tmp_path_factory.mktemp("slurm"))
+    copy_run(smoke_run, root, parts=("results/raw", "results/frames", ".snakemake/metadata"))
     cmd = [str(BIN / "snakemake"), TARGET, "--workflow-profile", "profiles/slurm",
            "--configfile", "config/smoke.yaml",
            # test-only: first status check after 1 s (not 40), 4 jobs at once, keep logs

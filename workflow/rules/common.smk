@@ -129,26 +129,54 @@ def frames_of(group, name=None):
     return f"results/frames/{spec['dataset']}.h5"
 
 
-def score_model(wildcards):
-    base = f"results/models/{wildcards.source}/{wildcards.backbone}"
-    if wildcards.method == "pretrained":
+def model_for(source, backbone, method, shots):
+    base = f"results/models/{source}/{backbone}"
+    if method == "pretrained":
         return f"{base}/pretrained/model.pt"
-    k = fsad_config.meta_model_shots(config, int(wildcards.shots))
-    return f"{base}/meta/k{k}/model.pt"
+    return f"{base}/meta/k{fsad_config.meta_model_shots(config, shots)}/model.pt"
+
+
+def score_cells():
+    """(K, seed) of every scores file of one (source, target, backbone, method); K = 0
+    draws nothing, so it has one seed."""
+    ev = config["evaluate"]
+    return [
+        (k, s)
+        for k in ev["shots"]
+        for s in (range(1) if k == 0 else range(ev["seeds"]))
+    ]
+
+
+def score_file(source, target, backbone, method, k, s):
+    return f"results/scores/{source}/{target}/{backbone}/{method}/k{k}/seed{s}.csv"
 
 
 def score_files(source, target, backbone):
-    ev = config["evaluate"]
-    out = []
-    for method in ev["methods"]:
-        for k in ev["shots"]:
-            # K = 0 draws nothing: one seed
-            seeds = range(1) if k == 0 else range(ev["seeds"])
-            out += [
-                f"results/scores/{source}/{target}/{backbone}/{method}/k{k}/seed{s}.csv"
-                for s in seeds
-            ]
-    return out
+    return [
+        score_file(source, target, backbone, method, k, s)
+        for method in config["evaluate"]["methods"]
+        for k, s in score_cells()
+    ]
+
+
+def score_job_models(wildcards):
+    """The models one scoring job adapts: one per K (matched meta-training) or one."""
+    return sorted(
+        {
+            model_for(wildcards.source, wildcards.backbone, wildcards.method, k)
+            for k, _ in score_cells()
+        }
+    )
+
+
+def score_job_cells(wildcards, output):
+    """`--cell K SEED MODEL OUT` for every output of one scoring job, as a list of words
+    (the rule quotes each)."""
+    words = []
+    for (k, s), out in zip(score_cells(), output, strict=True):
+        model = model_for(wildcards.source, wildcards.backbone, wildcards.method, k)
+        words += ["--cell", str(k), str(s), model, out]
+    return words
 
 
 def all_score_files(backbones=None):

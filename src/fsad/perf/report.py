@@ -112,8 +112,8 @@ def throughput_text(result: dict) -> str:
         return "\n".join(lines)
     lines.append(
         f"grid projection, one job after another: pre-training {duration(p['pretrain_s'])}, "
-        f"meta-training {duration(p['meta_s'])}, {p['score_jobs']} scoring jobs "
-        f"{duration(p['score_s'])} -> {duration(p['total_s'])}"
+        f"meta-training {duration(p['meta_s'])}, {p['score_cells']} scored (method, K, seed) "
+        f"cells {duration(p['score_s'])} -> {duration(p['total_s'])}"
         + (f" (test frames estimated: {', '.join(p['estimated_frames'])})"
            if p["estimated_frames"] else "")
         + (f" (not scored, test frames unknown: {', '.join(p['unscored'])})"

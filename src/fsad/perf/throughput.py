@@ -223,7 +223,7 @@ def project(cfg: dict, rows: list[dict], figures: dict | None = None) -> dict:
     """Seconds the config's grid would take on this device, one job after another, from
     the rows of what the pipeline runs (``pipeline``; not the compiled one): pre-training and
     the meta-training of every K per source and backbone, then per (source, target,
-    backbone) every scoring job of the evaluation (K = 0 once per method; each K > 0 once
+    backbone) every scored cell of the evaluation (K = 0 once per method; each K > 0 once
     per method and seed, each with one adaptation). Frame extraction (CPU work) is not included;
     a target whose test frame count is unknown (not generated, and not in ``figures``, the
     reference figures) is listed under ``unscored``."""
@@ -236,7 +236,7 @@ def project(cfg: dict, rows: list[dict], figures: dict | None = None) -> dict:
     pretrain_s = models * cfg["pretrain"]["steps"] * by[("pre-training step", None)]
     meta_s = models * sum(cfg["meta"]["iterations"] * by[("meta-iteration", k)]
                           for k in meta_shots(cfg)) if "meta" in ev["methods"] else 0.0
-    score_s, unscored, jobs = 0.0, [], 0
+    score_s, unscored, cells = 0.0, [], 0
     for target in cfg["targets"]:
         frames = test_frames(cfg, target, known)
         if frames is None:
@@ -246,8 +246,8 @@ def project(cfg: dict, rows: list[dict], figures: dict | None = None) -> dict:
             runs = len(ev["methods"]) * (1 if k == 0 else ev["seeds"])
             adapt_s = by[("adaptation", k)] if k else 0.0
             score_s += models * runs * (adapt_s + frames * frame_s)
-            jobs += models * runs
+            cells += models * runs
     return {"pretrain_s": pretrain_s, "meta_s": meta_s, "score_s": score_s,
-            "score_jobs": jobs, "total_s": pretrain_s + meta_s + score_s,
+            "score_cells": cells, "total_s": pretrain_s + meta_s + score_s,
             "total_h": (pretrain_s + meta_s + score_s) / 3600, "unscored": unscored,
             "estimated_frames": sorted(estimated & set(cfg["targets"]))}

@@ -14,6 +14,7 @@ import yaml
 from fsad import config
 from fsad.perf import reference, throughput
 from tests.conftest import REPO
+from tests.helpers.workflow import run_snakemake
 
 
 @pytest.fixture(scope="module")
@@ -30,18 +31,18 @@ def fake_rows(pretrain_s: float, meta_s: dict, adapt_s: dict, frame_s: float) ->
     return rows + [{"what": "scoring", "samples": 100, "seconds": 100 * frame_s}]
 
 
-def pipeline_jobs(cfg: dict, tmp_path) -> list[tuple[str, str]]:
-    """(rule, output) of every job Snakemake would run for results/auc.csv with ``cfg``."""
+def pipeline_jobs(cfg: dict, tmp_path) -> list[tuple[str, list[str]]]:
+    """(rule, outputs) of every job Snakemake would run for results/auc.csv with ``cfg``."""
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    result = subprocess.run(
-        ["snakemake", "results/auc.csv", "--snakefile", str(REPO / "Snakefile"),
-         "--directory", str(tmp_path / "run"), "-n", "--forceall", "--configfile", str(path)],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    result = run_snakemake(
+        "results/auc.csv", "--snakefile", str(REPO / "Snakefile"), "--directory",
+        str(tmp_path / "run"), "-n", "--forceall", "--configfile", str(path), cwd=tmp_path,
+        env=dict(os.environ))
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    # (rule, its first output) of every job
-    return re.findall(r"^rule (\w+):\n(?:\s+\w+: .*\n)*?\s+output: ([^\s,]+)", result.stdout,
-                      re.MULTILINE)
+    return [(rule, outputs.split(", ")) for rule, outputs in
+            re.findall(r"^rule (\w+):\n(?:\s+\w+: .*\n)*?\s+output: (.+)$", result.stdout,
+                       re.MULTILINE)]
 
 
 @pytest.mark.parametrize("over", [
@@ -57,21 +58,25 @@ def test_the_projection_is_each_pipeline_job_times_its_measured_row(smoke, tmp_p
     want = {"pretrain": 0.0, "meta_train": 0.0, "score": 0.0}
     scored = 0
     s = cfg["synth"]
-    for rule, output in pipeline_jobs(cfg, tmp_path):
+    for rule, outputs in pipeline_jobs(cfg, tmp_path):
+        output = outputs[0]
         if rule == "pretrain":
             want["pretrain"] += cfg["pretrain"]["steps"] * pretrain_s
         elif rule == "meta_train":
             k = int(re.search(r"/meta/k(\d+)/", output).group(1))
             want["meta_train"] += cfg["meta"]["iterations"] * meta_s[k]
-        elif rule == "score":
-            target, k = re.search(r"results/scores/[^/]+/([^/]+)/.*/k(\d+)/", output).groups()
-            test_frames = len(cfg["targets"][target]["scenes"]) * s["test_videos"] * s["frames"]
-            want["score"] += (adapt_s[int(k)] if int(k) else 0.0) + test_frames * frame_s
-            scored += 1
+        elif rule == "score":  # one job scores several (K, seed) cells
+            for output in outputs:
+                target, k = re.search(r"results/scores/[^/]+/([^/]+)/.*/k(\d+)/",
+                                      output).groups()
+                test_frames = (len(cfg["targets"][target]["scenes"]) * s["test_videos"]
+                               * s["frames"])
+                want["score"] += (adapt_s[int(k)] if int(k) else 0.0) + test_frames * frame_s
+                scored += 1
     assert p["pretrain_s"] == pytest.approx(want["pretrain"])
     assert p["meta_s"] == pytest.approx(want["meta_train"])
     assert p["score_s"] == pytest.approx(want["score"])
-    assert p["score_jobs"] == scored
+    assert p["score_cells"] == scored
     assert p["total_s"] == pytest.approx(sum(want.values()))
     assert p["unscored"] == [] and p["estimated_frames"] == []
 
@@ -147,8 +152,16 @@ def test_the_gpu_script_runs_through_on_the_cpu(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     throughput_rows = json.loads((tmp_path / "throughput.json").read_text())["rows"]
     assert "torch.compile" in throughput_rows[-1]["path"]  # last: the riskiest
+    # the memory suite: a plain step, then each meta-iteration variant, every row fitting
     memory = json.loads((tmp_path / "memory.json").read_text())["rows"]
-    assert all(r["fits"] for r in memory) and {r["shots"] for r in memory} == {2}
+    assert memory[0]["what"] == "plain step"
+    assert [(r["what"], r["first_order"], r["recompute_inner"], r["inner_steps"])
+            for r in memory[1:]] == \
+        [("meta-iteration", True, False, 1), ("meta-iteration", True, False, 2),
+         ("meta-iteration", False, False, 1), ("meta-iteration", False, False, 2),
+         ("meta-iteration", False, True, 1), ("meta-iteration", False, True, 2)]
+    assert all(r["fits"] and r["size"] == 16 for r in memory)
+    assert {r["shots"] for r in memory} == {2}
     # the GPU-marked tests ran (and skip without CUDA): the script reached pytest's summary
     assert re.search(r"\d+ (passed|skipped)", (tmp_path / "gpu_tests.log").read_text())
     assert "projection:" in result.stdout

@@ -7,6 +7,10 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CORES  ?= all
+# Two pytest workers: the end-to-end pipelines (one worker, tests/workflow/conftest.py)
+# wait on Snakemake, SLURM and DVC much of the time, and the other worker's unit and
+# reliability tests use it. Idle OpenMP threads sleep instead of spinning on the cores.
+WORKERS ?= 2
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: install run test test-fast lint dry-run config-docs clean
@@ -25,7 +29,7 @@ run: install
 	@cat results/tables/auc.md
 
 test: install
-	$(BIN)/pytest -q
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest -q -n $(WORKERS) --dist loadgroup
 
 test-fast: install
 	$(BIN)/pytest -q -m "not slow"

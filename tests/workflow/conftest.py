@@ -29,7 +29,15 @@ def smoke_run(tmp_path_factory) -> Path:
 
 def pytest_collection_modifyitems(items):
     """A test that uses the smoke run is an end-to-end test: it must carry the slow marker,
-    so that `make test-fast` (-m "not slow") never starts the run."""
+    so that `make test-fast` (-m "not slow") never starts the run.
+
+    Under pytest-xdist (`make test` runs two workers) every test of this folder goes to one
+    worker (``--dist loadgroup``): the shared smoke run and the SLURM run are made once, and
+    the pipelines run one at a time, beside the other worker's unit and reliability tests."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("workflow"))
     unmarked = [item.nodeid for item in items
                 if "smoke_run" in getattr(item, "fixturenames", ())
                 and item.get_closest_marker("slow") is None]

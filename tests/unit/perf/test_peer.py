@@ -1,8 +1,6 @@
 """`fsad bench --suite peer`: the authors' settings, their figures read from the reference
 file, and the work of each row (no timing thresholds)."""
 
-import subprocess
-import sys
 
 import pytest
 
@@ -10,6 +8,7 @@ from fsad import config
 from fsad.perf import reference
 from fsad.perf.peer import peer
 from tests.conftest import REPO
+from tests.helpers.cli import run_fsad
 
 
 @pytest.mark.slow  # an end-to-end benchmark run
@@ -32,10 +31,8 @@ def test_peer_runs_the_authors_settings_against_the_reference_figures():
 
 
 def test_without_the_reference_file_the_peer_suite_says_what_it_needs(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
-         "--suite", "peer", "--reference", str(tmp_path / "none.yaml")],
-        capture_output=True, text=True)
+    result = run_fsad("bench", "--config", str(REPO / "config/smoke.yaml"),
+                      "--suite", "peer", "--reference", str(tmp_path / "none.yaml"))
     assert result.returncode == 1
     assert result.stderr.startswith("fsad: error: reference figures not found: ")
     assert len(result.stderr.strip().splitlines()) == 1

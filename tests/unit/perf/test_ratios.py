@@ -2,21 +2,19 @@
 describes (no timing thresholds)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from fsad import config
 from tests.conftest import REPO
+from tests.helpers.cli import run_fsad
 
 
 @pytest.mark.slow  # an end-to-end benchmark run
 def test_bench_json_measures_the_configured_work():
     smoke = config.load(REPO / "config/smoke.yaml")
-    result = subprocess.run(
-        [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
-         "--repeats", "1", "--json"], capture_output=True, text=True)
+    result = run_fsad("bench", "--config", str(REPO / "config/smoke.yaml"),
+                      "--repeats", "1", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     for key in ("extract_vs_decode", "loader_vs_model", "meta_vs_plain", "score_vs_forward"):

@@ -14,6 +14,7 @@ import yaml
 from fsad import config
 from fsad.perf import reference, throughput
 from tests.conftest import REPO
+from tests.helpers.cli import run_fsad
 from tests.helpers.workflow import run_snakemake
 
 
@@ -95,11 +96,9 @@ def test_synthetic_test_frames_are_counted_from_the_synth_settings(smoke):
 
 
 def test_throughput_suite_json_at_a_tiny_size(smoke):
-    result = subprocess.run(
-        [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
-         "--suite", "throughput", "--size", "24", "--repeats", "1", "--threads", "1",
-         "--peak-tflops", "2", "--json"],
-        capture_output=True, text=True)
+    result = run_fsad("bench", "--config", str(REPO / "config/smoke.yaml"),
+                      "--suite", "throughput", "--size", "24", "--repeats", "1", "--threads", "1",
+                      "--peak-tflops", "2", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["size"] == [24, 24, 1] and out["peak_tflops"] == 2
@@ -125,11 +124,9 @@ def test_throughput_suite_json_at_a_tiny_size(smoke):
 
 
 def test_projection_is_left_out_when_an_evaluated_k_was_not_measured():
-    result = subprocess.run(
-        [sys.executable, "-m", "fsad.cli", "bench", "--config", str(REPO / "config/smoke.yaml"),
-         "--suite", "throughput", "--size", "16", "--repeats", "1", "--threads", "1",
-         "--shots", "1"],
-        capture_output=True, text=True)
+    result = run_fsad("bench", "--config", str(REPO / "config/smoke.yaml"),
+                      "--suite", "throughput", "--size", "16", "--repeats", "1", "--threads", "1",
+                      "--shots", "1")
     assert result.returncode == 0, result.stderr
     assert "grid projection: needs every evaluated K" in result.stdout
     assert "TFLOP/s" in result.stdout and "% of" not in result.stdout  # no peak on the CPU

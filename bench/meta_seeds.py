@@ -3,6 +3,7 @@ power over the targets.
 
     python bench/meta_seeds.py --seeds 0 1 2 [--config config/config.yaml]
                                [--set meta.init=random ...] [--out runs/meta_seeds]
+                               [--until validation]
 
 Each seed is a full pipeline run (`snakemake --cores all results/auc.csv all`) in its own
 folder OUT/seed<S>/ with the config's `seed` set to S (initialisation, task sampling and
@@ -13,11 +14,18 @@ the validation scenes. Finished runs are reused (Snakemake reruns only what chan
 Prints and writes OUT/paired.md: per K, meta minus fine-tuned frame AUC in points, paired
 by target and adaptation draw, averaged per target over draws and seeds, the mean over
 targets with a 95 % t-interval (targets are the unit), and the same per seed.
+
+``--until validation`` is how a method is chosen: it trains the models and draws their
+validation curves only (no target is scored), then runs bench/validation_sweep.py with the
+config's inner rule on the pre-trained and the meta-trained model, and writes
+OUT/validation.md: per seed, each model's validation query loss before and after
+adaptation and the validation scenes' own frame AUC after adapting.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -49,31 +57,64 @@ def main() -> None:
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--out", default="runs/meta_seeds")
     ap.add_argument("--cores", default="all")
+    ap.add_argument("--until", choices=["auc", "validation"], default="auc",
+                    help="auc: the whole pipeline and the paired table on the targets; "
+                         "validation: the models and the validation-scene measures only")
     args = ap.parse_args()
     base = yaml.safe_load(Path(args.config).read_text())
     for assignment in args.sets:
         base = override(base, assignment)
     out = Path(args.out).resolve()
-    pooled = []
+    pooled, validation = [], []
     for seed in args.seeds:
         run = out / f"seed{seed}"
         run.mkdir(parents=True, exist_ok=True)
         cfg_path = run / "config.yaml"
         cfg_path.write_text(yaml.safe_dump({**base, "seed": seed}, sort_keys=False))
         print(f"== seed {seed}: {run}", file=sys.stderr, flush=True)
+        cfg = cfgmod.load(cfg_path)
+        targets = (["results/auc.csv", "all"] if args.until == "auc" else
+                   [f"results/figures/validation/{s}_{b}.png"
+                    for s in cfg["sources"] for b in cfg["backbones"]])
         subprocess.run([sys.executable, "-m", "snakemake", "--snakefile",
                         str(REPO / "Snakefile"), "--directory", str(run), "--configfile",
-                        str(cfg_path), "--cores", args.cores, "results/auc.csv", "all"],
-                       check=True)
+                        str(cfg_path), "--cores", args.cores, *targets], check=True)
+        if args.until == "validation":
+            validation += [f"seed {seed}", *validation_rows(run, cfg_path, cfg)]
+            continue
         rows = read_auc(run / "results/auc.csv")
         print(f"-- seed {seed}\n{paired_table(paired_differences(rows))}", flush=True)
         # Pooled: each (seed, draw) is one more adaptation draw of the same target.
         pooled += [{**r, "seed": f"{seed}{int(r['seed']):04d}"} for r in rows]
-    text = (f"Training seeds {', '.join(map(str, args.seeds))}; config {args.config}"
-            + "".join(f"; {s}" for s in args.sets) + "\n\n"
-            + paired_table(paired_differences(pooled)))
-    (out / "paired.md").write_text(text)
+    header = (f"Training seeds {', '.join(map(str, args.seeds))}; config {args.config}"
+              + "".join(f"; {s}" for s in args.sets) + "\n\n")
+    if args.until == "validation":
+        text = header + "\n".join(validation) + "\n"
+        (out / "validation.md").write_text(text)
+    else:
+        text = header + paired_table(paired_differences(pooled))
+        (out / "paired.md").write_text(text)
     print(text)
+
+
+def validation_rows(run: Path, cfg_path: Path, cfg: dict) -> list[str]:
+    """bench/validation_sweep.py in ``run`` with the config's inner rule, on every trained
+    model: its lines of the validation summary."""
+    inner = cfg["inner"]
+    rule = f"{inner['optimizer']}:{inner['lr']}:{inner['steps']}" + (
+        f":{inner['windows_per_step']}" if inner.get("windows_per_step") else "")
+    trained = run / "results/models"
+    models = [str(p.relative_to(run)) for pattern in ("*/*/pretrained", "*/*/meta/*")
+              for p in sorted(trained.glob(f"{pattern}/model.pt"))]
+    subprocess.run([sys.executable, str(REPO / "bench/validation_sweep.py"), "--config",
+                    str(cfg_path), "--rule", rule, *models], cwd=run, check=True)
+    with open(run / "results/sweeps/validation_sweep.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    adapted = {r["model"]: r for r in rows if r["rule"] != "none"}
+    unadapted = {r["model"]: r for r in rows if r["rule"] == "none"}
+    return [f"- {m}: query loss {r['loss_before']} -> {r['loss_after']} ({r['rule']}); "
+            f"validation AUC {100 * float(unadapted[m]['validation_auc']):.1f} unadapted, "
+            f"{100 * float(r['validation_auc']):.1f} adapted" for m, r in adapted.items()]
 
 
 if __name__ == "__main__":

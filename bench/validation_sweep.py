@@ -3,10 +3,12 @@
 Run from a finished run's folder (it reads the config's validation scenes from their frame
 store and the trained checkpoints):
 
-    python bench/validation_sweep.py [--config config/config.yaml] [MODEL.pt ...]
+    python bench/validation_sweep.py [--config config/config.yaml] [--rule adam:1e-4:10:1 ...]
+                                     [--draws 2] [MODEL.pt ...]
 
-Models default to the run's pre-trained and meta-trained r-GAN. For every rule below and
-every model it prints, and writes to results/sweeps/validation_sweep.csv, the Eq. 2 query
+Models default to the run's pre-trained and meta-trained r-GAN; rules to the list RULES
+below (``--rule OPTIMIZER:LR:STEPS[:WINDOWS_PER_STEP]``, repeatable, replaces it). For every
+rule and model it prints, and writes to results/sweeps/validation_sweep.csv, the Eq. 2 query
 loss of the validation tasks before and after adaptation (fsad.validation, the measure of
 the validation curve) and the frame AUC of the validation scenes' own labelled test videos
 after adapting to K windows of their training videos (mean over the scenes and draws).
@@ -26,10 +28,8 @@ from fsad import config as cfgmod
 from fsad.adapt import InnerRule, adapt, training_windows
 from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
-from fsad.data.windows import sequential_windows
 from fsad.metrics import aucs
-from fsad.predict import predict
-from fsad.score import load_generator
+from fsad.score import load_generator, predict_video
 from fsad.validation import ValidationSettings, ValidationTasks
 
 # (optimizer, lr, steps, windows per step): the authors' rule first (Adam 1e-4, one
@@ -37,15 +37,22 @@ from fsad.validation import ValidationSettings, ValidationTasks
 RULES = [("adam", 1e-4, 10, 1), ("adam", 1e-4, 10, None), ("adam", 3e-4, 10, None),
          ("adam", 1e-3, 10, None), ("adam", 1e-3, 3, None), ("sgd", 0.003, 10, None),
          ("sgd", 0.01, 10, None), ("sgd", 0.03, 3, None)]
-DRAWS = 2
 
 
-def validation_auc(generator, store, scene, weights, t):
+def parse_rule(text: str) -> tuple:
+    """``adam:1e-4:10:1`` -> ("adam", 1e-4, 10, 1); the fourth field is optional."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise argparse.ArgumentTypeError(f"{text!r}: use OPTIMIZER:LR:STEPS[:WINDOWS_PER_STEP]")
+    return (parts[0], float(parts[1]), int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
+
+
+def validation_auc(generator, store: FrameStore, scene: str, weights: dict, t: int) -> float:
+    """Frame AUC (Eq. 4 per video, fsad.metrics) of one validation scene's test videos."""
     videos = {}
     for v in store.select([scene], "test"):
-        losses = []
-        for _, x, y in sequential_windows(store.frames(v.id), t, 128):
-            losses += predict(generator, x, y, weights)[0]
+        losses = [loss for _, loss, _ in predict_video(generator, store.frames(v.id), t,
+                                                        weights, 128)]
         videos[v.id] = {"label": store.labels(v.id)[t:], "loss": np.array(losses)}
     return aucs(videos)[0]
 
@@ -56,6 +63,9 @@ def main() -> None:
     ap.add_argument("models", nargs="*", default=[
         "results/models/synthetic/rgan/pretrained/model.pt",
         "results/models/synthetic/rgan/meta/k5/model.pt"])
+    ap.add_argument("--rule", dest="rules", action="append", type=parse_rule,
+                    metavar="OPT:LR:STEPS[:PER_STEP]")
+    ap.add_argument("--draws", type=int, default=2, help="adaptation draws per scene")
     ap.add_argument("--out", default="results/sweeps/validation_sweep.csv")
     args = ap.parse_args()
     cfg = cfgmod.load(args.config)
@@ -68,14 +78,16 @@ def main() -> None:
         g0, ck = load_generator(Path(path), store)
         t, weights = ck["t"], ck["settings"]["loss"]
         tasks = ValidationTasks(store, settings, t, cfg["seed"])
-        scenes = tasks.scenes
-        for opt, lr, steps, per_step in RULES:
+        unadapted = np.mean([validation_auc(g0, store, s, weights, t) for s in tasks.scenes])
+        print(f"{path}: validation AUC unadapted {100 * unadapted:.1f}", flush=True)
+        rows.append([path, "none", "", "", f"{unadapted:.4f}"])
+        for opt, lr, steps, per_step in args.rules or RULES:
             rule = InnerRule(steps=steps, lr=lr, optimizer=opt, windows_per_step=per_step)
             before, after = tasks.measure(g0, rule, weights, ck.get("inner_lr"))
             auc = [validation_auc(adapt(copy.deepcopy(g0), *training_windows(
                        store, [s], t, settings.shots, draw, cfg["seed"]), rule, weights,
                        ck.get("inner_lr")), store, s, weights, t)
-                   for s in scenes for draw in range(DRAWS)]
+                   for s in tasks.scenes for draw in range(args.draws)]
             name = f"{opt} {lr:g} x{steps}" + (f" ({per_step}/step)" if per_step else "")
             rows.append([path, name, f"{before:.5f}", f"{after:.5f}", f"{np.mean(auc):.4f}"])
             print(f"{Path(path).parent.name:>10} {name:<24} query loss {before:.4f} -> "

@@ -15,20 +15,18 @@ the loss of copying the last input frame, the level a useful predictor must beat
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from torch.func import functional_call
 
-from fsad import meta
-from fsad.adapt import InnerRule
+from fsad.adapt import InnerRule, adapt
 from fsad.data.store import FrameStore
 from fsad.data.windows import SceneTasks, split_task
-from fsad.device import autocast
-from fsad.losses import frame_loss, objective
-from fsad.models import split_output
+from fsad.losses import frame_loss
+from fsad.predict import predict
 
 CURVE_COLUMNS = ["step", "before", "after", "copy_last"]
 
@@ -70,30 +68,20 @@ class ValidationTasks:
     def measure(self, generator: nn.Module, rule: InnerRule, weights: dict,
                 inner_lr: dict | None = None) -> tuple[float, float]:
         """Mean query loss (Eq. 2) over the tasks, before and after adaptation by ``rule``
-        (with per-parameter rates ``inner_lr`` where the model learned them, Meta-SGD).
+        (with per-parameter rates ``inner_lr`` where the model learned them, Meta-SGD), each
+        task adapting a copy of the generator exactly as scoring does (``fsad.adapt``).
 
         Leaves the generator's weights, its mode and torch's global RNG as they were, so a
         measured run trains exactly as an unmeasured one."""
         device = next(generator.parameters()).device
         rng, mode = torch.get_rng_state(), generator.training
-        theta = {n: p.detach() for n, p in meta.parameters(generator).items()}
         before, after = [], []
         try:
             for xs, ys, xq, yq in self.tasks:
-                xs, ys, xq, yq = (a.to(device) for a in (xs, ys, xq, yq))
-                with autocast(device):
-                    generator.train()
-                    fast = meta.inner_loop(
-                        generator, {n: p.requires_grad_(True) for n, p in
-                                    ((n, p.clone()) for n, p in theta.items())},
-                        xs, ys, objective(weights), steps=rule.steps,
-                        lr=inner_lr or rule.lr, optimizer=rule.optimizer, first_order=True,
-                        windows_per_step=rule.windows_per_step)
-                    generator.eval()
-                    with torch.no_grad():
-                        for params, out in ((theta, before), (fast, after)):
-                            pred = split_output(functional_call(generator, params, (xq,)))[0]
-                            out.append(frame_loss(pred.float(), yq, weights).mean().item())
+                generator.train()
+                fast = adapt(copy.deepcopy(generator), xs, ys, rule, weights, inner_lr)
+                for net, out in ((generator, before), (fast, after)):
+                    out.append(np.mean(predict(net, xq, yq.to(device), weights)[0]))
         finally:
             generator.train(mode)
             torch.set_rng_state(rng)

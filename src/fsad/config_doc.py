@@ -64,8 +64,11 @@ def _resolve(node: dict, root: dict) -> dict:
 def _walk(node: dict, key: str, root: dict, required: bool) -> Iterator[Row]:
     node = _resolve(node, root)
     yield Row(key, type_of(node, root), default_of(node, required), meaning_of(node))
-    for name, sub in node.get("properties", {}).items():
-        yield from _walk(sub, f"{key}.{name}", root, name in node.get("required", ()))
+    # A section that may also be null (validation) keeps its keys in a oneOf branch.
+    branches = [_resolve(b, root) for c in ("oneOf", "anyOf") for b in node.get(c, ())]
+    for part in (node, *branches):
+        for name, sub in part.get("properties", {}).items():
+            yield from _walk(sub, f"{key}.{name}", root, name in part.get("required", ()))
     extra = node.get("additionalProperties")
     if isinstance(extra, dict):
         yield from _walk(extra, f"{key}.{NAME}", root, required=False)

@@ -43,11 +43,12 @@ def test_every_key_of_a_filled_in_config_has_a_row_with_a_meaning():
     keys = set(leaves(cfg))
     assert keys - table.keys() == set()
     assert [row.key for row in table.values() if not row.meaning] == []
-    # Sections, named entries, and the scene sets' keys (synth.sets is null by default).
+    # Sections, named entries, and the keys of sections null by default (synth.sets,
+    # validation).
     assert {row.key for row in table.values()} - keys <= {
         "datasets", "datasets.NAME", "sources", "sources.NAME", "targets", "targets.NAME",
         "synth", "frames", "model", "loss", "pretrain", "meta", "inner", "evaluate",
-        *(k for k in table if k.startswith("synth.sets.NAME"))}
+        *(k for k in table if k.startswith(("synth.sets.NAME", "validation.")))}
 
 
 def test_rows_show_types_defaults_and_every_choice():

@@ -73,7 +73,6 @@ class ValidationTasks:
 
         Leaves the generator's weights, its mode and torch's global RNG as they were, so a
         measured run trains exactly as an unmeasured one."""
-        device = next(generator.parameters()).device
         rng, mode = torch.get_rng_state(), generator.training
         before, after = [], []
         try:
@@ -81,7 +80,7 @@ class ValidationTasks:
                 generator.train()
                 fast = adapt(copy.deepcopy(generator), xs, ys, rule, weights, inner_lr)
                 for net, out in ((generator, before), (fast, after)):
-                    out.append(np.mean(predict(net, xq, yq.to(device), weights)[0]))
+                    out.append(np.mean(predict(net, xq, yq, weights)[0]))
         finally:
             generator.train(mode)
             torch.set_rng_state(rng)

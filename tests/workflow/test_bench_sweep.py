@@ -22,7 +22,8 @@ def test_validation_sweep_scores_each_model_and_rule(smoke_run, tmp_path):
          "config/smoke.yaml", "--rule", "sgd:0.05:1", "--rule", "adam:1e-4:2:1",
          "--draws", "1", *models], cwd=run, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    rows = list(csv.DictReader(open(run / "results/sweeps/validation_sweep.csv")))
+    with open(run / "results/sweeps/validation_sweep.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert [(r["model"], r["rule"]) for r in rows] == [
         (m, rule) for m in models for rule in ("none", "sgd 0.05 x1", "adam 0.0001 x2 (1/step)")]
     for r in rows:

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -45,6 +46,9 @@ def run(cmd: list[str], cwd: Path, timeout: float = 1500) -> subprocess.Complete
                           timeout=timeout)
 
 
+BUSY_WAIT = 900
+
+
 def idle_node() -> tuple[int, int]:
     """(CPUs, memory in MB) of an idle node of the default partition, or skip saying why."""
     why = ""
@@ -54,13 +58,21 @@ def idle_node() -> tuple[int, int]:
         if shutil.which(tool) is None:
             pytest.skip(f"SLURM is not installed ({tool} not found; .ci/slurm-up installs and "
                         f"starts a single-node cluster as root){why}")
-    try:
-        result = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%t %c %m"],
-                                capture_output=True, text=True, timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.skip(f"the SLURM controller does not answer (sinfo timed out){why}")
-    nodes = [line.split() for line in result.stdout.splitlines()]
-    idle = [(int(n[1]), int(n[2])) for n in nodes if len(n) == 3 and n[0] == "idle"]
+    # A node busy with another run of this test (pytest-xdist may start the fixture on
+    # both workers) is waited for, up to BUSY_WAIT seconds, instead of skipping.
+    deadline = time.monotonic() + BUSY_WAIT
+    while True:
+        try:
+            result = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%t %c %m"],
+                                    capture_output=True, text=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"the SLURM controller does not answer (sinfo timed out){why}")
+        nodes = [line.split() for line in result.stdout.splitlines()]
+        idle = [(int(n[1]), int(n[2])) for n in nodes if len(n) == 3 and n[0] == "idle"]
+        busy = [n for n in nodes if n and n[0].rstrip("*") in ("alloc", "mix", "comp")]
+        if idle or not busy or result.returncode != 0 or time.monotonic() > deadline:
+            break
+        time.sleep(5)
     if result.returncode != 0 or not idle:
         answer = (result.stdout + result.stderr).strip() or "no nodes"
         pytest.skip(f"no idle SLURM node (sinfo: {answer}; start one with .ci/slurm-up){why}")

@@ -8,12 +8,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.helpers import layouts
 from tests.helpers.cli import one_line_error, run_fsad
-
-PED2 = Path("/work/shared/data/ped2")
+from tests.helpers.real_data import PED2, needs
 
 
 def check(adapter: str, root: Path):
@@ -71,7 +68,7 @@ def test_urfall_same_number_twice(tmp_path):
     one_line_error(check("urfall", root), "fall-02-cam0-rgb: frame number 3 appears twice")
 
 
-@pytest.mark.skipif(not PED2.is_dir(), reason="the real UCSD Ped2 copy is not on this machine")
+@needs(PED2)
 def test_the_real_ped2_copy_still_passes():
     result = check("frames", PED2)
     assert result.returncode == 0, result.stderr

@@ -118,6 +118,27 @@ def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):
     assert counts["extract"] == 6
 
 
+def test_ped2_config_reads_ped2_from_data_raw(workdir):
+    """config/ped2.yaml points inside the repository, where a user unpacks the download."""
+    result = snakemake("-n", "--configfile", "config/ped2.yaml", cwd=workdir)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "dataset 'ped2' not found at data/raw/ped2: download it and unpack it there" in out
+    (workdir / "data/raw/ped2").mkdir(parents=True)
+    try:
+        result = snakemake("-n", "--configfile", "config/ped2.yaml", "--quiet", "rules",
+                           cwd=workdir)
+    finally:
+        (workdir / "data/raw/ped2").rmdir()
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
+              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    # the default run's synthetic models adapted to Ped2 (2 methods), and r-GAN trained on
+    # Ped2's own training videos
+    assert counts["score"] == 2 and counts["score_full_data"] == 1
+    assert counts["meta_train"] == 1 and counts["pretrain"] == 2
+
 def test_full_data_table_is_in_the_dag(workdir):
     text = (workdir / "config/smoke.yaml").read_text()
     (workdir / "config/smoke_full.yaml").write_text(text + "full_data: [scene03]\n")

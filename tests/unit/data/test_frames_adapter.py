@@ -7,10 +7,8 @@ import pytest
 from fsad import FsadError
 from fsad.data.adapters import load_videos
 from fsad.data.store import FrameStore, write_store
-from tests.conftest import REPO
 from tests.helpers.layouts import frames_mat
-
-PED2 = REPO.parent / "shared" / "data" / "ped2"
+from tests.helpers.real_data import PED2, needs
 
 
 @pytest.fixture
@@ -90,7 +88,7 @@ def test_the_store_holds_the_reference_conversion(tmp_path, size, channels):
     assert np.array_equal(store.frames("train/01"), np.stack(expected))
 
 
-@pytest.mark.skipif(not PED2.is_dir(), reason="../shared/data/ped2 not present")
+@needs(PED2)
 def test_real_ped2_counts():
     videos = load_videos("frames", PED2)
     train = [v for v in videos if v.split == "train"]

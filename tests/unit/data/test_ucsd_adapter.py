@@ -8,8 +8,8 @@ from fsad import FsadError
 from fsad.data.adapters import load_videos
 from fsad.data.adapters.ucsd import parse_m_file
 from fsad.data.store import write_store
-from tests.conftest import REPO
 from tests.helpers.layouts import ucsd
+from tests.helpers.real_data import PED2, needs
 
 
 @pytest.fixture
@@ -29,10 +29,9 @@ def test_round_trip_ignores_junk_masks_and_backup(tree, tmp_path):
     assert out.is_file()
 
 
+@needs(PED2 / "UCSDped2.m")
 def test_real_ped2_label_file_matches_the_reference():
-    m = REPO.parent / "shared" / "data" / "ped2" / "UCSDped2.m"
-    if not m.is_file():
-        pytest.skip("../shared/data/ped2 not present")
+    m = PED2 / "UCSDped2.m"
     ranges = [tuple(iv[:, 0]) for iv in parse_m_file(m)]
     assert ranges[5] == (1, 159)  # not the stale backup's 1:162
     assert len(ranges) == 12

@@ -104,8 +104,9 @@ def main() -> None:
         if n_rest < 4:
             sys.exit(f"{args.video}: {total} frames leave nothing to score after "
                      f"--normal-frames {args.normal_frames}")
-        base = ["fsad", "detect", "--model", args.model, "--normal", str(normal),
-                "--shots", str(args.shots), "--threads", str(args.threads)]
+        base = [sys.executable, "-m", "fsad", "detect", "--model", args.model,
+                "--normal", str(normal), "--shots", str(args.shots),
+                "--threads", str(args.threads)]
         if args.out.exists():
             shutil.rmtree(args.out)
         timed([*base, str(rest), "--out", str(args.out), "--annotate"])

@@ -27,6 +27,9 @@ def smoke_run(tmp_path_factory) -> Path:
     assert snapshot(root / "results") == before, "a test wrote into the shared smoke run"
 
 
+# tryfirst: pytest-xdist's own hook reads the group marks to tag the node ids; it must see
+# the marks added here.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """A test that uses the smoke run is an end-to-end test: it must carry the slow marker,
     so that `make test-fast` (-m "not slow") never starts the run.
@@ -44,3 +47,4 @@ def pytest_collection_modifyitems(items):
     if unmarked:
         raise pytest.UsageError("mark these end-to-end tests @pytest.mark.slow: "
                                 + ", ".join(unmarked))
+

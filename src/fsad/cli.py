@@ -340,9 +340,10 @@ def datasets_check(adapter, root, as_json) -> None:
     """Validate a download (every frame decoded, labels matched) and summarise it.
 
     ADAPTER is one of the layouts (synthetic, frames, ucsd, avenue, shanghaitech, ucf_crime,
-    urfall); ROOT is the dataset's folder as unpacked from its release: UCSDped1 or
+    urfall, views); ROOT is the dataset's folder as unpacked from its release: UCSDped1 or
     UCSDped2 for ucsd; for avenue the folder holding both `Avenue Dataset/` and
-    `ground_truth_demo/`; the release root for the others.
+    `ground_truth_demo/`; for views a folder of normal videos (checked with its default
+    2x2 views); the release root for the others.
     """
     import json
 

@@ -37,7 +37,8 @@ def test_every_key_of_a_filled_in_config_has_a_row_with_a_meaning():
     # The defaults, plus one dataset with every adapter option set, as the validator sees it.
     options = {"label_file": "x.mat", "scene": "s", "labels": "masks", "scene_rule": "groups",
                "scene_groups": 2, "train_list": "t.txt", "annotation_file": "a.txt",
-               "fall_labels": [0], "adl_labels": [], "unlabelled": "drop", "train_adls": 1}
+               "fall_labels": [0], "adl_labels": [], "unlabelled": "drop", "train_adls": 1,
+               "grid": [2, 2], "clips": 4}
     cfg = cfgmod.load(overrides={"datasets": {"d": {"adapter": "urfall", "root": "r",
                                                     **options}}})
     keys = set(leaves(cfg))

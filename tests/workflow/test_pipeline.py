@@ -118,26 +118,34 @@ def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):
     assert counts["extract"] == 6
 
 
-def test_ped2_config_reads_ped2_from_data_raw(workdir):
-    """config/ped2.yaml points inside the repository, where a user unpacks the download."""
-    result = snakemake("-n", "--configfile", "config/ped2.yaml", cwd=workdir)
+@pytest.mark.parametrize("name, roots, grid", [
+    # the default run's synthetic models adapted to Ped2 (2 methods), and r-GAN trained on
+    # Ped2's own training videos
+    ("ped2", ["data/raw/ped2"], {"score": 2, "score_full_data": 1, "pretrain": 2}),
+    # models trained on views of real campus footage, adapted to Ped2
+    ("ped2_from_campus", ["data/raw/ped2", "data/raw/campus"],
+     {"score": 2, "score_full_data": 0, "pretrain": 1, "extract": 3}),
+])
+def test_real_video_configs_read_data_raw(workdir, name, roots, grid):
+    """The real-video configs point inside the repository, where a user unpacks the data."""
+    config = f"config/{name}.yaml"
+    result = snakemake("-n", "--configfile", config, cwd=workdir)
     out = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "dataset 'ped2' not found at data/raw/ped2: download it and unpack it there" in out
-    (workdir / "data/raw/ped2").mkdir(parents=True)
+    assert "not found at data/raw/" in out and "download it and unpack it there" in out
+    for root in roots:
+        (workdir / root).mkdir(parents=True)
     try:
-        result = snakemake("-n", "--configfile", "config/ped2.yaml", "--quiet", "rules",
-                           cwd=workdir)
+        result = snakemake("-n", "--configfile", config, "--quiet", "rules", cwd=workdir)
     finally:
-        (workdir / "data/raw/ped2").rmdir()
+        for root in roots:
+            (workdir / root).rmdir()
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
-    # the default run's synthetic models adapted to Ped2 (2 methods), and r-GAN trained on
-    # Ped2's own training videos
-    assert counts["score"] == 2 and counts["score_full_data"] == 1
-    assert counts["meta_train"] == 1 and counts["pretrain"] == 2
+    assert {job: counts.get(job, 0) for job in grid} == grid
+    assert counts["meta_train"] == 1
 
 def test_full_data_table_is_in_the_dag(workdir):
     text = (workdir / "config/smoke.yaml").read_text()

@@ -15,7 +15,8 @@ from fsad.data.record import Video
 
 # Adapter name -> module of this package defining `videos(root, **options)`; imported on
 # first use, so reading one layout never imports another's dependencies.
-ADAPTERS = ("synthetic", "frames", "ucsd", "avenue", "shanghaitech", "ucf_crime", "urfall")
+ADAPTERS = ("synthetic", "frames", "ucsd", "avenue", "shanghaitech", "ucf_crime", "urfall",
+            "views")
 
 
 # Where each release comes from and what its root folder must hold (for error messages).
@@ -33,6 +34,8 @@ DOWNLOAD_HINTS = {
                  "Anomaly_Train.txt, the temporal annotation .txt); ROOT is the release root",
     "urfall": "the UR Fall Detection Dataset (fall-XX-cam0-rgb and adl-XX-cam0-rgb zips, "
               "urfall-cam0-falls.csv, urfall-cam0-adls.csv) in one folder ROOT",
+    "views": "a folder ROOT of normal videos (.avi, .mp4, ...) from fixed cameras, e.g. "
+             "OpenCV's sample vtest.avi",
 }
 
 

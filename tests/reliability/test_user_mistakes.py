@@ -137,3 +137,32 @@ def test_score_seed_outside_the_range(tmp_path):
                       tmp_path / "s.csv")
     one_line_error(result, "'--seed'", "0<=x<=4294967295")
     assert files(tmp_path) == []
+
+
+def _views_folder(root: Path, frames: int) -> Path:
+    import numpy as np
+
+    from fsad.data.video import VideoWriter
+
+    root.mkdir(parents=True)
+    writer = VideoWriter(root / "cam.avi", 32, 24)
+    for t in range(frames):
+        writer.write(np.full((24, 32, 3), 10 * t, np.uint8))
+    writer.close()
+    return root
+
+
+@pytest.mark.parametrize("case", ["not a video", "too short"])
+def test_views_folder_that_cannot_be_cut(tmp_path, case):
+    root = _views_folder(tmp_path / "cams", 6 if case == "too short" else 12)
+    if case == "not a video":
+        (root / "notes.txt").write_text("camera moved on Tuesday")
+    out = tmp_path / "out"
+    result = run_fsad("extract", "--adapter", "views", "--root", root, "--out",
+                      out / "store.h5")
+    if case == "not a video":
+        one_line_error(result, "cams/notes.txt: not a video file", "move it out")
+    else:
+        one_line_error(result, "cam.avi: 6 frames cannot be cut into 4 clips",
+                       "lower the dataset's clips option")
+    assert files(out) == []

@@ -1,0 +1,131 @@
+"""UCSD Ped2, standard (full-data) setting, within a time budget: extract, train r-GAN,
+score, evaluate. Made for one lent GPU (``bash bench/gpu.sh ped2``); runs anywhere.
+
+    python bench/gpu_ped2.py (--pack PACK | --root PED2_ROOT) [--config bench/ped2_256/config.yaml]
+                             [--minutes 8] [--max-steps 20000] [--size 256] [--out gpu_out]
+                             [--work /tmp/fsad_ped2]
+
+PACK is Ped2 packed by ``bench/pack_frames.py pack`` (13 MiB, small enough to travel), which
+is unpacked first; ROOT is Ped2 in the "frames + .mat" layout. The number of training steps
+is what fits ``--minutes``: one pre-training step of the config's model is timed on this
+device first (on the path the pipeline runs: bf16 + channels_last on CUDA), and
+``pretrain.steps`` is set to 70 % of the budget over that time (the training loop also reads
+windows from the HDF5 store, logs and checkpoints), at most ``--max-steps``. ``--size``
+overrides the frame size, ``--set KEY=VALUE`` any config key (a CPU dry run:
+``--size 32 --set model.widths=[4,8,16] --minutes 0.2``).
+
+Writes into --out: ``ped2_summary.md`` (device, steps, training wall time, samples/s, frame
+AUC and mean per-video AUC), ``ped2_auc.csv``, ``ped2_scores.csv`` (per test frame) and
+``ped2_train.log``; the frame store and checkpoints stay in --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+from fsad import config as cfgmod
+from fsad import device as devmod
+from fsad.perf.throughput import train_rows
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from meta_seeds import override  # noqa: E402
+from pack_frames import unpack  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCE, TARGET, SAFETY = "full-ped2", "ped2", 0.7
+
+
+def fsad(*args: str, log: Path) -> float:
+    """Run ``python -m fsad ARGS`` (its stderr into ``log``); its wall time in seconds."""
+    start = time.perf_counter()
+    with open(log, "w") as err:
+        result = subprocess.run([sys.executable, "-m", "fsad", *args], stderr=err)
+    if result.returncode:
+        sys.exit(f"fsad {args[0]} failed ({result.returncode}); the end of {log}:\n"
+                 + log.read_text()[-2000:])
+    return time.perf_counter() - start
+
+
+def step_seconds(cfg: dict) -> tuple[float, str]:
+    """Seconds of one pre-training step on the path the pipeline takes on this device."""
+    dev = devmod.pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
+    fast = devmod.fast(dev)
+    row = next(train_rows(cfg, "rgan", 5, None, fast, ("fast" if fast else "fp32",)))
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    return row["seconds"], f"{name}, {row['path']}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    data = ap.add_mutually_exclusive_group(required=True)
+    data.add_argument("--pack", type=Path, help="Ped2 packed by bench/pack_frames.py")
+    data.add_argument("--root", type=Path, help="Ped2 in the frames + .mat layout")
+    ap.add_argument("--config", type=Path, default=REPO / "bench/ped2_256/config.yaml")
+    ap.add_argument("--minutes", type=float, default=8.0, help="training budget")
+    ap.add_argument("--max-steps", type=int, default=20000)
+    ap.add_argument("--size", type=int, help="frame height and width (default: the config's)")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--out", type=Path, default=Path("gpu_out"))
+    ap.add_argument("--work", type=Path, default=Path("/tmp/fsad_ped2"))
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
+
+    root = args.root
+    if args.pack:
+        root = args.work / TARGET  # the frames adapter names the scene after the folder
+        if not root.exists():
+            unpack(args.pack, root)
+    cfg = yaml.safe_load(args.config.read_text())
+    cfg = override(cfg, f"datasets.{TARGET}.root={root.resolve()}")
+    if args.size:
+        cfg = override(cfg, f"frames={{height: {args.size}, width: {args.size}}}")
+    for assignment in args.sets:
+        cfg = override(cfg, assignment)
+
+    seconds, path = step_seconds(cfgmod.validate(copy.deepcopy(cfg)))
+    steps = max(1, min(args.max_steps, int(SAFETY * args.minutes * 60 / seconds)))
+    cfg = override(cfg, f"pretrain.steps={steps}")
+    cfg = override(cfg, f"pretrain.checkpoint_every={max(1, min(500, steps))}")
+    cfg_path = args.work / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    print(f"one pre-training step {seconds:.3f} s ({path}): {steps} steps in "
+          f"{args.minutes:g} min", flush=True)
+
+    store, model = args.work / "ped2.h5", args.work / "model" / "model.pt"
+    common = ["--config", str(cfg_path)]
+    if not store.exists():
+        fsad("extract", "--dataset", TARGET, "--out", str(store), *common,
+             log=args.work / "extract.log")
+    train_s = fsad("train", "--method", "pretrain", "--source", SOURCE, "--frames", str(store),
+                   "--out", str(model), *common, log=args.out / "ped2_train.log")
+    scores = args.out / "ped2_scores.csv"
+    fsad("score", "--model", str(model), "--frames", str(store), "--target", TARGET,
+         "--shots", "0", "--source", SOURCE, "--method", "pretrained", "--out", str(scores),
+         *common, log=args.work / "score.log")
+    auc = args.out / "ped2_auc.csv"
+    fsad("evaluate", str(scores), "--out", str(auc), log=args.work / "evaluate.log")
+    with open(auc, newline="") as fh:
+        row = next(csv.DictReader(fh))
+    f, batch = cfg["frames"], cfg["pretrain"]["batch_size"]
+    summary = (
+        f"Ped2 full data, r-GAN widths {cfg['model']['widths']} at {f['height']}x{f['width']}; "
+        f"{path}; {steps} steps of batch {batch}, training {train_s / 60:.1f} min "
+        f"({steps * batch / train_s:.1f} samples/s end to end, {batch / seconds:.1f} in the "
+        f"timed step): frame AUC {100 * float(row['frame_auc']):.1f} %, mean per-video AUC "
+        + (f"{100 * float(row['video_auc']):.1f} %" if row["video_auc"] else "n/a") + "\n")
+    (args.out / "ped2_summary.md").write_text(summary)
+    print(summary, end="")
+
+
+if __name__ == "__main__":
+    main()

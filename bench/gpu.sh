@@ -7,7 +7,7 @@
 # then, from the repository root on the GPU machine, with .whl/ copied along:
 #   bash bench/gpu.sh          # the throughput and memory suites (below)
 #   bash bench/gpu.sh ped2     # UCSD Ped2 full data at 256x256 (bench/gpu_ped2.py)
-# The ped2 mode trains r-GAN at the paper's widths on Ped2's training videos for MINUTES (8)
+# The ped2 mode trains r-GAN at the paper's widths on Ped2's training videos for MINUTES (5)
 # and scores its test videos; Ped2 travels packed (13 MiB), made here beforehand with
 #   python bench/pack_frames.py pack PED2_ROOT .ped2pack
 # (PACK names another folder; PED2_ARGS adds options of bench/gpu_ped2.py). It writes
@@ -51,10 +51,10 @@ step() {  # step NAME TIMEOUT_S COMMAND...: output to $out/NAME, a failure noted
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee "$out/gpu.txt"
 "$PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())'
 if [[ ${1:-} == ped2 ]]; then
-  minutes=${MINUTES:-8}
+  minutes=${MINUTES:-5}
   read -ra ped2_args <<< "${PED2_ARGS:-}"
   # the budget is training's; unpacking, extraction, the timed step and scoring come on top
-  step ped2.log "$(awk "BEGIN {print int($minutes * 60 * 1.2 + 240)}")" \
+  step ped2.log "$(awk "BEGIN {print int($minutes * 60 * 1.1 + 150)}")" \
     "$PYTHON" bench/gpu_ped2.py --pack "${PACK:-.ped2pack}" --minutes "$minutes" \
     --out "$out" --work "${WORK:-/tmp/fsad_ped2}" "${ped2_args[@]}"
   cat "$out/ped2.log" "$out/ped2.log.err"

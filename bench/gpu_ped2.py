@@ -2,7 +2,7 @@
 score, evaluate. Made for one lent GPU (``bash bench/gpu.sh ped2``); runs anywhere.
 
     python bench/gpu_ped2.py (--pack PACK | --root PED2_ROOT) [--config bench/ped2_256/config.yaml]
-                             [--minutes 8] [--max-steps 20000] [--size 256] [--out gpu_out]
+                             [--minutes 5] [--max-steps 20000] [--size 256] [--out gpu_out]
                              [--work /tmp/fsad_ped2]
 
 PACK is Ped2 packed by ``bench/pack_frames.py pack`` (13 MiB, small enough to travel), which
@@ -70,7 +70,7 @@ def main() -> None:
     data.add_argument("--pack", type=Path, help="Ped2 packed by bench/pack_frames.py")
     data.add_argument("--root", type=Path, help="Ped2 in the frames + .mat layout")
     ap.add_argument("--config", type=Path, default=REPO / "bench/ped2_256/config.yaml")
-    ap.add_argument("--minutes", type=float, default=8.0, help="training budget")
+    ap.add_argument("--minutes", type=float, default=5.0, help="training budget")
     ap.add_argument("--max-steps", type=int, default=20000)
     ap.add_argument("--size", type=int, help="frame height and width (default: the config's)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")

@@ -6,12 +6,12 @@
 #   bash bench/gpu.sh fetch
 # then, from the repository root on the GPU machine, with .whl/ copied along:
 #   bash bench/gpu.sh          # the throughput and memory suites (below)
-#   bash bench/gpu.sh ped2     # UCSD Ped2 full data at 256x256 (bench/gpu_ped2.py)
+#   bash bench/gpu.sh ped2     # UCSD Ped2 full data at 256x256 (bench/ped2_full_data.py)
 # The ped2 mode trains r-GAN at the paper's widths on Ped2's training videos for MINUTES (5)
 # and scores its test videos; Ped2 travels packed (13 MiB), made here beforehand with
 #   python bench/pack_frames.py pack PED2_ROOT .ped2pack
-# (PACK names another folder; PED2_ARGS adds options of bench/gpu_ped2.py). It writes
-# gpu.txt, ped2.log and bench/gpu_ped2.py's files (ped2_summary.md, ped2_auc.csv, ...).
+# (PACK names another folder; PED2_ARGS adds options of bench/ped2_full_data.py). It writes
+# gpu.txt, ped2.log and bench/ped2_full_data.py's files (ped2_summary.md, ped2_auc.csv, ...).
 # It writes to $OUT (or ./gpu_out): the GPU tests' log, `fsad bench --suite throughput`
 # (fp32 / bf16 + channels_last / + torch.compile, every K, TFLOP/s against the peak in
 # bench/reference_figures.yaml, the paper grid's projected wall time) and `--suite memory` (peak GPU memory at K = 10,
@@ -55,7 +55,7 @@ if [[ ${1:-} == ped2 ]]; then
   read -ra ped2_args <<< "${PED2_ARGS:-}"
   # the budget is training's; unpacking, extraction, the timed step and scoring come on top
   step ped2.log "$(awk "BEGIN {print int($minutes * 60 * 1.1 + 150)}")" \
-    "$PYTHON" bench/gpu_ped2.py --pack "${PACK:-.ped2pack}" --minutes "$minutes" \
+    "$PYTHON" bench/ped2_full_data.py --pack "${PACK:-.ped2pack}" --minutes "$minutes" \
     --out "$out" --work "${WORK:-/tmp/fsad_ped2}" "${ped2_args[@]}"
   cat "$out/ped2.log" "$out/ped2.log.err"
   exit $status

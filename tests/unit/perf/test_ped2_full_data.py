@@ -1,5 +1,6 @@
-"""Ped2 on a lent GPU: the dataset packed small enough to travel and unpacked to the same
-videos and labels (bench/pack_frames.py), and `bash bench/gpu.sh ped2` dry-run on the CPU."""
+"""Ped2 full data within a time budget: the dataset packed small enough to travel to a GPU
+and unpacked to the same videos and labels (bench/pack_frames.py), `bash bench/gpu.sh ped2`
+dry-run on the CPU, and the CPU ladder (bench/ped2_ladder.py) at a tiny size."""
 
 import json
 import os
@@ -79,3 +80,22 @@ def test_the_ped2_gpu_script_runs_through_on_the_cpu(tmp_path):
     assert (tmp_path / "out/ped2_auc.csv").read_text().count("\n") == 2  # header, one row
     # every test frame with t = 3 frames before it: (10 - 3) + (9 - 3), and the header
     assert len((tmp_path / "out/ped2_scores.csv").read_text().splitlines()) == 1 + 7 + 6
+
+
+@pytest.mark.slow  # trains and scores, at a tiny size
+def test_the_ladder_runs_a_rung_and_tabulates_it(tmp_path):
+    root = frames_mat(tmp_path / "ped2", name="ped2")
+    (tmp_path / "ladder.yaml").write_text(
+        "common: {evaluate: {batch_size: 4}}\n"
+        "rungs:\n"
+        "  - {size: 16, minutes: 0.02, model: {widths: [4, 8], lstm_hidden: 4, disc_width: 4}}\n"
+        "  - {size: 24, minutes: 9, model: {widths: [4, 8], lstm_hidden: 4, disc_width: 4}}\n")
+    result = subprocess.run(
+        [sys.executable, "bench/ped2_ladder.py", root, "--ladder", tmp_path / "ladder.yaml",
+         "--rungs", "16", "--out", tmp_path / "out"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    table = (tmp_path / "out/ladder.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| 16×16 |")]
+    assert len(rows) == 1 and "| 4-8 |" in rows[0]
+    assert "24×24" not in table  # only the rung asked for
+    assert table.startswith("CPU: ")

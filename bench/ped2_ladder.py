@@ -48,13 +48,17 @@ def table(out: Path, cpu_name: str) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("root", type=Path, help="Ped2 in the frames + .mat layout")
     ap.add_argument("--ladder", type=Path, default=REPO / "bench/ped2_ladder.yaml")
     ap.add_argument("--rungs", type=int, nargs="*", help="sizes to run (default: all)")
     ap.add_argument("--out", type=Path, default=Path("runs/ped2_ladder"))
     args = ap.parse_args()
     ladder = yaml.safe_load(args.ladder.read_text())
+    unknown = set(args.rungs or ()) - {rung["size"] for rung in ladder["rungs"]}
+    if unknown:
+        ap.error(f"{args.ladder} has no rung of size {', '.join(map(str, sorted(unknown)))} "
+                 f"(its sizes: {', '.join(str(r['size']) for r in ladder['rungs'])})")
     cpu_name, bf16 = cpu()
     for rung in ladder["rungs"]:
         if args.rungs and rung["size"] not in args.rungs:

@@ -2,14 +2,15 @@
 power over the targets.
 
     python bench/meta_seeds.py --seeds 0 1 2 [--config config/config.yaml]
-                               [--set meta.init=random ...] [--out runs/meta_seeds]
-                               [--until validation]
+                               [--set meta.init=random ...] [--sources NAME ...]
+                               [--out runs/meta_seeds] [--until validation]
 
 Each seed is a full pipeline run (`snakemake --cores all results/auc.csv all`) in its own
 folder OUT/seed<S>/ with the config's `seed` set to S (initialisation, task sampling and
 adaptation draws; the benchmark's pixels keep `synth.seed`). ``--set KEY=VALUE`` (YAML
 value, dotted key) changes the config for every seed, e.g. a method option to compare on
-the validation scenes. Finished runs are reused (Snakemake reruns only what changed).
+the validation scenes; ``--sources`` keeps only the named sources of the config. Finished
+runs are reused (Snakemake reruns only what changed).
 
 Prints and writes OUT/paired.md: per K, meta minus fine-tuned frame AUC in points, paired
 by target and adaptation draw, averaged per target over draws and seeds, the mean over
@@ -55,6 +56,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--config", default=str(REPO / "config/config.yaml"))
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--sources", nargs="+", metavar="NAME",
+                    help="train and score only these sources of the config (default: all)")
     ap.add_argument("--out", default="runs/meta_seeds")
     ap.add_argument("--cores", default="all")
     ap.add_argument("--until", choices=["auc", "validation"], default="auc",
@@ -64,6 +67,13 @@ def main() -> None:
     base = yaml.safe_load(Path(args.config).read_text())
     for assignment in args.sets:
         base = override(base, assignment)
+    if args.sources:
+        known = cfgmod.load(overrides=base)["sources"]
+        unknown = [name for name in args.sources if name not in known]
+        if unknown:
+            ap.error(f"{args.config} has no source {', '.join(unknown)} (its sources: "
+                     f"{', '.join(known)})")
+        base["sources"] = {name: known[name] for name in args.sources}
     out = Path(args.out).resolve()
     pooled, validation = [], []
     for seed in args.seeds:
@@ -87,7 +97,8 @@ def main() -> None:
         # Pooled: each (seed, draw) is one more adaptation draw of the same target.
         pooled += [{**r, "seed": f"{seed}{int(r['seed']):04d}"} for r in rows]
     header = (f"Training seeds {', '.join(map(str, args.seeds))}; config {args.config}"
-              + "".join(f"; {s}" for s in args.sets) + "\n\n")
+              + "".join(f"; {s}" for s in args.sets)
+              + (f"; sources {', '.join(args.sources)}" if args.sources else "") + "\n\n")
     if args.until == "validation":
         text = header + "\n".join(validation) + "\n"
         (out / "validation.md").write_text(text)

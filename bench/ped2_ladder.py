@@ -4,10 +4,11 @@ with what a 2-core machine can afford.
     python bench/ped2_ladder.py PED2_ROOT [--rungs 48 64] [--ladder bench/ped2_ladder.yaml]
                                 [--out runs/ped2_ladder]
 
-Each rung of the ladder file (frame size, widths, minutes of training) is one run of
+Each rung of the ladder file (frame size, widths, minutes of training; named by its size
+unless it has a ``name``, e.g. a longer run at a size already there) is one run of
 bench/ped2_full_data.py: steps set from the timed step, trained on Ped2's 16 training
 videos, scored on its 12 test videos. ``cpu_bf16`` is on where the CPU has AVX-512 BF16 or
-AMX (about 2x faster training, bf16 arithmetic). Results go to OUT/<size>/; the Markdown
+AMX (about 2x faster training, bf16 arithmetic). Results go to OUT/<name>/; the Markdown
 table of all rungs run so far (with the CPU's name) is printed and written to OUT/ladder.md.
 """
 
@@ -33,14 +34,20 @@ def cpu() -> tuple[str, bool]:
             bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", info)))
 
 
+def name(rung: dict) -> str:
+    return str(rung.get("name", rung["size"]))
+
+
 def table(out: Path, cpu_name: str) -> str:
     lines = [f"CPU: {cpu_name}", "",
-             "| size | widths | training | steps × batch | samples/s | frame AUC % | "
-             "mean per-video AUC % |", "|---|---|---|---|---|---|---|"]
-    for path in sorted(out.glob("*/ped2_result.json"), key=lambda p: int(p.parent.name)):
-        r = json.loads(path.read_text())
+             "| rung | size | widths | training | steps × batch | samples/s | frame AUC % | "
+             "mean per-video AUC % |", "|---|---|---|---|---|---|---|---|"]
+    results = [(p.parent.name, json.loads(p.read_text()))
+               for p in out.glob("*/ped2_result.json")]
+    for rung, r in sorted(results, key=lambda nr: (nr[1]["size"], nr[1]["steps"])):
         video = f"{100 * r['video_auc']:.1f}" if r["video_auc"] is not None else "n/a"
-        lines.append(f"| {r['size'][0]}×{r['size'][1]} | {'-'.join(map(str, r['widths']))} | "
+        lines.append(f"| {rung} | {r['size'][0]}×{r['size'][1]} | "
+                     f"{'-'.join(map(str, r['widths']))} | "
                      f"{r['train_minutes']:.1f} min ({r['device'].split(', ')[1]}) | "
                      f"{r['steps']} × {r['batch_size']} | {r['samples_per_s']:.0f} | "
                      f"{100 * r['frame_auc']:.1f} | {video} |")
@@ -51,23 +58,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("root", type=Path, help="Ped2 in the frames + .mat layout")
     ap.add_argument("--ladder", type=Path, default=REPO / "bench/ped2_ladder.yaml")
-    ap.add_argument("--rungs", type=int, nargs="*", help="sizes to run (default: all)")
+    ap.add_argument("--rungs", nargs="*", help="rungs to run, by name (default: all)")
     ap.add_argument("--out", type=Path, default=Path("runs/ped2_ladder"))
     args = ap.parse_args()
     ladder = yaml.safe_load(args.ladder.read_text())
-    unknown = set(args.rungs or ()) - {rung["size"] for rung in ladder["rungs"]}
+    names = [name(rung) for rung in ladder["rungs"]]
+    unknown = [r for r in args.rungs or () if r not in names]
     if unknown:
-        ap.error(f"{args.ladder} has no rung of size {', '.join(map(str, sorted(unknown)))} "
-                 f"(its sizes: {', '.join(str(r['size']) for r in ladder['rungs'])})")
+        ap.error(f"{args.ladder} has no rung {', '.join(unknown)} (its rungs: "
+                 f"{', '.join(names)})")
     cpu_name, bf16 = cpu()
     for rung in ladder["rungs"]:
-        if args.rungs and rung["size"] not in args.rungs:
+        if args.rungs and name(rung) not in args.rungs:
             continue
         cfg = configure(REPO / "bench/ped2_256/config.yaml", args.root, rung["size"], [])
         cfg = cfgmod.merge(cfg, {**ladder.get("common", {}), "model": rung["model"],
                                  "cpu_bf16": bf16})
-        print(f"== rung {rung['size']}: {rung['minutes']} min", flush=True)
-        run(cfg, rung["minutes"], 20000, args.out / str(rung["size"]), args.out / "work")
+        print(f"== rung {name(rung)}: {rung['size']}x{rung['size']}, {rung['minutes']} min",
+              flush=True)
+        run(cfg, rung["minutes"], 20000, args.out / name(rung), args.out / "work")
     text = table(args.out, cpu_name)
     (args.out / "ladder.md").write_text(text)
     print(text)

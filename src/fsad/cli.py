@@ -122,8 +122,9 @@ def extract(dataset, adapter, root, out, threads, config_file, params_json) -> N
               help="pretrain: standard training on pooled source scenes; meta: MAML.")
 @click.option("--backbone", default="rgan", show_default=True)
 @click.option("--source", required=True, help="Source name from the config.")
-@click.option("--frames", required=True, type=click.Path(dir_okay=False),
-              help="Frame store of the source dataset.")
+@click.option("--frames", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="Frame store of the source dataset; a source that pools several datasets "
+                   "(sources.NAME.also) takes one --frames per dataset, in the config's order.")
 @click.option("--init", type=click.Path(dir_okay=False),
               help="meta: the pre-trained checkpoint to start from (not with meta.init "
                    "random).")
@@ -141,15 +142,15 @@ def train(method, backbone, source, frames, init, shots, out, config_file, param
     cfg = _cfg(config_file, params_json)
     _threads(threads)
     if method == "pretrain":
-        pretrain(cfg, Path(frames), source, backbone, Path(out))
+        pretrain(cfg, [Path(f) for f in frames], source, backbone, Path(out))
         return
     if not init and cfg["meta"]["init"] == "pretrained":
         raise FsadError("--method meta needs --init PRETRAINED.pt (meta.init is 'pretrained': "
                         "meta-training starts from the pre-trained model)")
     if shots is None:
         shots = config_mod.meta_model_shots(cfg, None)
-    meta_train(cfg, Path(frames), source, backbone, Path(init) if init else None, shots,
-               Path(out))
+    meta_train(cfg, [Path(f) for f in frames], source, backbone, Path(init) if init else None,
+               shots, Path(out))
 
 
 @cli.command()

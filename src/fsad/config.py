@@ -118,6 +118,12 @@ def validate(cfg: dict, source: str = "config", check_refs: bool = True) -> dict
                     f"defined under 'datasets' (defined: {', '.join(cfg['datasets']) or 'none'}); "
                     "define it under 'datasets' or correct the name"
                 )
+    for name in cfg["sources"]:
+        datasets = [part["dataset"] for part in source_parts(cfg, name)]
+        twice = sorted({d for d in datasets if datasets.count(d) > 1})
+        if twice:
+            raise FsadError(f"{source}: sources.{name} pools dataset '{twice[0]}' twice; list "
+                            "all its scenes in one set")
     return cfg
 
 
@@ -185,11 +191,22 @@ def check_scenes(cfg: dict, source: str = "config",
 
 
 def scene_sets(cfg: dict, group: str) -> list[tuple[str, dict]]:
-    """(name, scene set) of a group: sources and targets are named sets; ``validation`` is
-    one set or none."""
+    """(name, scene set) of a group: sources and targets are named sets (a source's further
+    sets, ``also``, are named ``<source>.also[i]``); ``validation`` is one set or none."""
     if group == "validation":
         return [("scenes", cfg["validation"])] if cfg.get("validation") else []
-    return list(cfg[group].items())
+    return [(f"{name}.also[{i - 1}]" if i else name, part)
+            for name, spec in cfg[group].items()
+            for i, part in enumerate([spec, *spec.get("also", ())])]
+
+
+def source_parts(cfg: dict, source: str) -> list[dict]:
+    """The scene sets a source pools: its own, then those of ``also``, each of another
+    dataset. Training reads one frame store per set, in this order."""
+    if source not in cfg["sources"]:
+        raise FsadError(f"unknown source '{source}' (configured: {', '.join(cfg['sources'])})")
+    spec = cfg["sources"][source]
+    return [spec, *spec.get("also", ())]
 
 
 def match_scenes(patterns: list[str], scenes: Collection[str]) -> list[str]:

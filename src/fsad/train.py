@@ -1,5 +1,6 @@
 """Training: standard pre-training on pooled source scenes, and MAML meta-training across
-scenes (from the pre-trained model, or from a fresh initialisation). Both resume from
+scenes (from the pre-trained model, or from a fresh initialisation). A source's scenes may
+come from several datasets (``also``), one frame store each. Both resume from
 their last checkpoint, and both keep generator snapshots at evenly spaced steps
 (``snapshots.pt`` beside the model) for the validation curve (``fsad.validation``).
 
@@ -35,8 +36,8 @@ from tqdm import tqdm
 from fsad import FsadError, checkpoint, faults, meta
 from fsad.adapt import InnerRule, MetaSettings
 from fsad.atomic import atomic_path, remove_stale
-from fsad.config import fingerprint
-from fsad.data.store import FrameStore
+from fsad.config import fingerprint, source_parts
+from fsad.data.store import FrameStore, StoreUnion
 from fsad.data.windows import SceneTasks
 from fsad.device import autocast, pick, prepare
 from fsad.losses import lsgan_discriminator, lsgan_generator, objective
@@ -349,7 +350,7 @@ def _json_number(value: float):
     return value if _finite(value) else repr(value)
 
 
-def frame_shape(store: FrameStore) -> dict:
+def frame_shape(store: FrameStore | StoreUnion) -> dict:
     return {"height": store.height, "width": store.width, "channels": store.channels}
 
 
@@ -380,22 +381,36 @@ def _finite(value: float) -> bool:
     return value == value and abs(value) != float("inf")
 
 
-def _source_scenes(cfg: dict, source: str) -> list[str] | None:
-    if source not in cfg["sources"]:
-        raise FsadError(f"unknown source '{source}' (configured: {', '.join(cfg['sources'])})")
-    return cfg["sources"][source]["scenes"]
+Frames = Path | list[Path]  # one frame store per scene set of the source
 
 
-def pretrain(cfg: dict, frames: Path, source: str, backbone: str, out: Path) -> None:
+def source_tasks(cfg: dict, frames: Frames, source: str) -> tuple[list[Path], SceneTasks]:
+    """The frame stores (one per scene set of the source, in the config's order) and the
+    training windows of the source's scenes. A source with ``also`` sets reads its stores as
+    one (``StoreUnion``), its scenes named ``<dataset>/<scene>``."""
+    paths = [Path(frames)] if isinstance(frames, str | Path) else [Path(f) for f in frames]
+    parts = source_parts(cfg, source)
+    if len(paths) != len(parts):
+        raise FsadError(f"source '{source}' pools {len(parts)} scene set(s), of datasets "
+                        f"{', '.join(p['dataset'] for p in parts)}, but {len(paths)} frame "
+                        "store(s) were given; give one --frames per set, in that order")
+    if len(parts) == 1:
+        return paths, SceneTasks(FrameStore(paths[0]), parts[0]["scenes"], cfg["model"]["t"])
+    store = StoreUnion({p["dataset"]: FrameStore(f) for p, f in zip(parts, paths, strict=True)})
+    scenes = [f"{p['dataset']}/{scene}" for p in parts for scene in p["scenes"] or ["*"]]
+    return paths, SceneTasks(store, scenes, cfg["model"]["t"])
+
+
+def pretrain(cfg: dict, frames: Frames, source: str, backbone: str, out: Path) -> None:
     """Standard training on all source scenes pooled (the paper's pre-trained baseline)."""
     p = cfg["pretrain"]
-    store = FrameStore(frames)
-    tasks = SceneTasks(store, _source_scenes(cfg, source), cfg["model"]["t"])
+    paths, tasks = source_tasks(cfg, frames, source)
+    store = tasks.store
     settings = {"pretrain": p, "model": cfg["model"], "loss": cfg["loss"], "seed": cfg["seed"],
-                "scenes": tasks.scenes, "frames_file": Path(frames).name}
+                "scenes": tasks.scenes, "frames_file": " + ".join(f.name for f in paths)}
     tr = Trainer(cfg, backbone, frame_shape(store), out, "pretrained", p["lr_g"], p["lr_d"],
                  settings, p["grad_clip"])
-    tr.inputs_stamp = file_stamp(frames)
+    tr.inputs_stamp = file_stamp(*paths)
     tr.snapshot_steps = snapshot_steps(p["steps"], p["snapshots"])
     tr.resume()
     log.info("pretrain %s on %d scenes (%d windows), %d steps of batch %d", backbone,
@@ -424,7 +439,7 @@ def pretrain_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor) -> dict:
     return {"g": loss.item(), "adv": adv.item(), "d": d}
 
 
-def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path | None,
+def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path | None,
                shots: int, out: Path) -> None:
     """MAML across source scenes: a task is one scene with K support and K query windows.
 
@@ -444,15 +459,15 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path |
     if m.learn_inner_lr and rule.optimizer != "sgd":
         raise FsadError("meta.learn_inner_lr (Meta-SGD) learns the rates of SGD steps; set "
                         "inner.optimizer: sgd, or meta.learn_inner_lr: false")
-    store = FrameStore(frames)
-    tasks = SceneTasks(store, _source_scenes(cfg, source), cfg["model"]["t"])
+    paths, tasks = source_tasks(cfg, frames, source)
+    store = tasks.store
     start = None if init is None else checkpoint.load(init)
     if start is not None:
         if start["backbone"] != backbone:
             raise FsadError(f"{init}: a {start['backbone']} checkpoint cannot initialise "
                             f"{backbone}")
         if start["frames"] != frame_shape(store):
-            raise FsadError(f"{init} was trained on {start['frames']} frames but {frames} "
+            raise FsadError(f"{init} was trained on {start['frames']} frames but {store.path} "
                             f"holds {frame_shape(store)}; meta-train on frames extracted with "
                             "the same frames settings, or pre-train again on these")
     # The config's sections as written: they are the run's fingerprint, and `fsad detect`
@@ -468,7 +483,7 @@ def meta_train(cfg: dict, frames: Path, source: str, backbone: str, init: Path |
     if start is not None:
         check_init(init, start, cfg["model"], tr)
         tr.load_weights(start)
-    tr.inputs_stamp = file_stamp(frames, *([init] if init else []))
+    tr.inputs_stamp = file_stamp(*paths, *([init] if init else []))
     tr.snapshot_steps = snapshot_steps(m.iterations, m.snapshots)
     tr.resume()
     log.info("meta-train %s from %s: %d scenes, %d tasks x K=%d, %d inner %s steps at lr %g%s,"

@@ -97,3 +97,10 @@ def test_matched_meta_models_follow_the_evaluated_k_a_fixed_one_serves_every_k()
     fixed = cfgmod.merge(matched, {"meta": {"shots": 5}})
     assert [cfgmod.meta_model_shots(fixed, k) for k in (None, 1, 10)] == [5, 5, 5]
     assert cfgmod.meta_shots(fixed) == [5]
+
+
+def test_a_pooled_scene_set_with_unknown_dataset_is_named(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("sources:\n  s: {dataset: synthetic, also: [{dataset: nowhere}]}\n")
+    with pytest.raises(FsadError, match=r"sources\.s\.also\[0\] uses dataset 'nowhere'"):
+        cfgmod.load(path)

@@ -44,10 +44,11 @@ def test_every_key_of_a_filled_in_config_has_a_row_with_a_meaning():
     keys = set(leaves(cfg))
     assert keys - table.keys() == set()
     assert [row.key for row in table.values() if not row.meaning] == []
-    # Sections, named entries, and the keys of sections null by default (synth.sets,
-    # validation).
+    # Sections, named entries, the keys of sections null by default (synth.sets,
+    # validation) and a source's optional further scene sets (also).
     assert {row.key for row in table.values()} - keys <= {
-        "datasets", "datasets.NAME", "sources", "sources.NAME", "targets", "targets.NAME",
+        "datasets", "datasets.NAME", "sources", "sources.NAME", "sources.NAME.also",
+        "targets", "targets.NAME",
         "synth", "frames", "model", "loss", "pretrain", "meta", "inner", "evaluate",
         *(k for k in table if k.startswith(("synth.sets.NAME", "validation.")))}
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import torch
 
-from fsad import checkpoint
+from fsad import FsadError, checkpoint
 from fsad import config as cfgmod
 from fsad.train import meta_train, pretrain
 from tests.helpers.configs import SMALL, small_cfg
@@ -156,3 +156,50 @@ def test_a_discriminator_that_wins_outright_is_warned_about_once(
     if warnings:
         assert "pretrain step 2: the discriminator loss is 0.0140" in caplog.text
         assert "lower pretrain.lr_g (now 0.001" in caplog.text
+
+
+def pooled_cfg(**over):
+    """A source of the tiny store's scenes s00 and s01 pooled with scene s02 of a second
+    dataset (a copy of the store under another name)."""
+    return small_cfg(datasets={"other": {"adapter": "synthetic", "root": "unused"}},
+                     sources={"pooled": {"dataset": "synthetic", "scenes": ["s00", "s01"],
+                                         "also": [{"dataset": "other", "scenes": ["s02"]}]}},
+                     **over)
+
+
+def test_a_source_pools_the_scenes_of_several_datasets(tiny_store, tiny_pretrained, tmp_path):
+    import shutil
+
+    other = tmp_path / "other.h5"
+    shutil.copy(tiny_store, other)
+    cfg = pooled_cfg()
+    pretrain(cfg, [tiny_store, other], "pooled", "rgan", tmp_path / "pre.pt")
+    saved = checkpoint.load(tmp_path / "pre.pt")["settings"]
+    # named by dataset, so that the copy's s02 is its own scene beside the first store's
+    assert saved["scenes"] == ["other/s02", "synthetic/s00", "synthetic/s01"]
+    assert saved["frames_file"] == f"{tiny_store.name} + other.h5"
+    meta_train(cfg, [tiny_store, other], "pooled", "rgan", tiny_pretrained, 2, tmp_path / "m.pt")
+    assert checkpoint.load(tmp_path / "m.pt")["settings"]["scenes"] == saved["scenes"]
+
+
+def test_a_pooled_source_needs_one_frame_store_per_scene_set(tiny_store, tmp_path):
+    with pytest.raises(FsadError, match="pools 2 scene set.*of datasets synthetic, other, but "
+                                        "1 frame store"):
+        pretrain(pooled_cfg(), [tiny_store], "pooled", "rgan", tmp_path / "pre.pt")
+    assert not list(tmp_path.iterdir())
+
+
+def test_pooled_frame_stores_must_hold_one_frame_size(tiny_synth, tiny_store, tmp_path):
+    from fsad.data.adapters import load_videos
+    from fsad.data.store import write_store
+
+    other = write_store(load_videos("synthetic", tiny_synth), tmp_path / "other.h5", 24, 24, 1)
+    with pytest.raises(FsadError, match="holds 32x32x1 frames but .*other.h5 holds 24x24x1"):
+        pretrain(pooled_cfg(), [tiny_store, other], "pooled", "rgan", tmp_path / "pre.pt")
+
+
+def test_a_source_cannot_pool_one_dataset_twice():
+    with pytest.raises(FsadError, match="sources.s pools dataset 'synthetic' twice"):
+        cfgmod.load(overrides={"sources": {"s": {
+            "dataset": "synthetic", "scenes": ["s00"],
+            "also": [{"dataset": "synthetic", "scenes": ["s01"]}]}}})

@@ -121,10 +121,12 @@ def test_paper_config_stops_on_a_missing_dataset_and_lists_the_grid(workdir):
 @pytest.mark.parametrize("name, roots, grid", [
     # the default run's synthetic models adapted to Ped2 (2 methods), and r-GAN trained on
     # Ped2's own training videos
-    ("ped2", ["data/raw/ped2"], {"score": 2, "score_full_data": 1, "pretrain": 2}),
-    # models trained on views of real campus footage, adapted to Ped2
+    ("ped2", ["data/raw/ped2"],
+     {"score": 2, "score_full_data": 1, "pretrain": 2, "meta_train": 1}),
+    # models trained on views of real campus footage, alone and pooled with the synthetic
+    # source scenes, adapted to Ped2
     ("ped2_from_campus", ["data/raw/ped2", "data/raw/campus"],
-     {"score": 2, "score_full_data": 0, "pretrain": 1, "extract": 3}),
+     {"score": 4, "score_full_data": 0, "pretrain": 2, "meta_train": 2, "extract": 3}),
 ])
 def test_real_video_configs_read_data_raw(workdir, name, roots, grid):
     """The real-video configs point inside the repository, where a user unpacks the data."""
@@ -145,7 +147,6 @@ def test_real_video_configs_read_data_raw(workdir, name, roots, grid):
     counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
               if len(line.split()) == 2 and line.split()[1].isdigit()}
     assert {job: counts.get(job, 0) for job in grid} == grid
-    assert counts["meta_train"] == 1
 
 def test_full_data_table_is_in_the_dag(workdir):
     text = (workdir / "config/smoke.yaml").read_text()
@@ -159,3 +160,21 @@ def test_full_data_table_is_in_the_dag(workdir):
     assert "results/scores/full-scene03/scene03/rgan/pretrained/k1" not in out
     assert "rule score_full_data" in out
     assert "results/tables/full_data.csv" in out
+
+
+def test_a_pooled_source_trains_on_the_frame_stores_of_its_datasets(workdir):
+    roots = [workdir / "data/raw/ped2", workdir / "data/raw/campus"]
+    for root in roots:
+        root.mkdir(parents=True)
+    try:
+        result = snakemake("results/models/campus_synthetic/rgan/meta/k5/model.pt", "-n", "-p",
+                           "--configfile", "config/ped2_from_campus.yaml", cwd=workdir)
+    finally:
+        for root in roots:
+            root.rmdir()
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    commands = [line for line in out.splitlines() if "fsad train --method" in line]
+    assert len(commands) == 2, out  # pre-training, then meta-training from it
+    assert all("--source campus_synthetic --frames results/frames/campus.h5 --frames "
+               "results/frames/synthetic.h5 " in c for c in commands), commands

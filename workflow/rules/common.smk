@@ -121,12 +121,18 @@ def dataset_root(wildcards):
 
 
 def frames_of(group, name=None):
-    spec = (
-        config["validation"]
-        if group == "validation"
-        else with_full_sources()[group][name]
-    )
+    """The frame store a scene set reads; for a source, one per set it pools (its own and
+    those of ``also``), in order."""
+    if group == "sources":
+        parts = fsad_config.source_parts(with_full_sources(), name)
+        return [f"results/frames/{part['dataset']}.h5" for part in parts]
+    spec = config["validation"] if group == "validation" else config[group][name]
     return f"results/frames/{spec['dataset']}.h5"
+
+
+def frames_args(wildcards, input):
+    """--frames A.h5 [--frames B.h5 ...] for a training job's source."""
+    return [arg for path in input.frames for arg in ("--frames", path)]
 
 
 def model_for(source, backbone, method, shots):

@@ -20,9 +20,10 @@ rule pretrain:
         gpu=GPU,
     params:
         cfg=lambda w: step_params("pretrain", source=w.source),
+        frames=frames_args,
     shell:
         "fsad train --method pretrain --backbone {wildcards.backbone:q} "
-        "--source {wildcards.source:q} --frames {input.frames:q} --out {output.model:q} "
+        "--source {wildcards.source:q} {params.frames:q} --out {output.model:q} "
         "--threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
 
 
@@ -50,9 +51,10 @@ rule meta_train:
     params:
         cfg=lambda w: step_params("meta", source=w.source),
         init=lambda w, input: ["--init", input.init] if input.init else [],
+        frames=frames_args,
     shell:
         "fsad train --method meta --backbone {wildcards.backbone:q} "
-        "--source {wildcards.source:q} --frames {input.frames:q} {params.init:q} "
+        "--source {wildcards.source:q} {params.frames:q} {params.init:q} "
         "--shots {wildcards.shots:q} --out {output.model:q} --threads {threads} "
         "--params {params.cfg:q} > {log:q} 2>&1"
 

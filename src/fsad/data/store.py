@@ -208,7 +208,31 @@ class StoredVideo:
     length: int
 
 
-class FrameStore:
+class _Videos:
+    """Scene selection over ``videos`` (a list of StoredVideo), for messages named by
+    ``path``."""
+
+    path: Path
+    videos: list[StoredVideo]
+
+    def scenes(self, split: str | None = None) -> list[str]:
+        return sorted({v.scene for v in self.videos if split in (None, v.split)})
+
+    def select(self, scenes: list[str] | None, split: str) -> list[StoredVideo]:
+        """The videos of ``split`` in ``scenes`` (None = all; names or shell-style patterns,
+        see ``fsad.config.match_scenes``); a name or pattern that matches no scene is an
+        error."""
+        if scenes is not None:
+            unknown = [s for s in scenes if not match_scenes([s], self.scenes())]
+            if unknown:
+                raise FsadError(f"{self.path}: no scene {', '.join(unknown)} (scenes here: "
+                                f"{', '.join(self.scenes())})")
+            scenes = match_scenes(scenes, self.scenes())
+        return [v for v in self.videos if v.split == split
+                and (scenes is None or v.scene in scenes)]
+
+
+class FrameStore(_Videos):
     """Read access to a frame store. Frames of each video are loaded once and cached."""
 
     def __init__(self, path: str | Path):
@@ -234,22 +258,6 @@ class FrameStore:
             self.videos.append(StoredVideo(name, str(obj.attrs["scene"]), str(obj.attrs["split"]),
                                            int(obj["frames"].shape[0])))
 
-    def scenes(self, split: str | None = None) -> list[str]:
-        return sorted({v.scene for v in self.videos if split in (None, v.split)})
-
-    def select(self, scenes: list[str] | None, split: str) -> list[StoredVideo]:
-        """The videos of ``split`` in ``scenes`` (None = all; names or shell-style patterns,
-        see ``fsad.config.match_scenes``); a name or pattern that matches no scene is an
-        error."""
-        if scenes is not None:
-            unknown = [s for s in scenes if not match_scenes([s], self.scenes())]
-            if unknown:
-                raise FsadError(f"{self.path}: no scene {', '.join(unknown)} (scenes here: "
-                                f"{', '.join(self.scenes())})")
-            scenes = match_scenes(scenes, self.scenes())
-        return [v for v in self.videos if v.split == split
-                and (scenes is None or v.scene in scenes)]
-
     def frames(self, video_id: str) -> np.ndarray:
         if video_id not in self._cache:
             self._cache[video_id] = self._h5["videos"][video_id]["frames"][()]
@@ -263,3 +271,39 @@ class FrameStore:
 
     def close(self) -> None:
         self._h5.close()
+
+
+class StoreUnion(_Videos):
+    """Several frame stores read as one, for a source that pools the scenes of several
+    datasets: a scene (and a video) of store ``name`` is called ``name/<scene>``, so that
+    scenes of two datasets never share a name. The stores must hold frames of one size."""
+
+    def __init__(self, stores: dict[str, FrameStore]):
+        shapes = {(s.height, s.width, s.channels): s.path for s in stores.values()}
+        if len(shapes) > 1:
+            (a, pa), (b, pb) = list(shapes.items())[:2]
+            raise FsadError(f"{pa} holds {a[0]}x{a[1]}x{a[2]} frames but {pb} holds "
+                            f"{b[0]}x{b[1]}x{b[2]}: a source pools frames of one size; extract "
+                            "both with the same frames settings")
+        first = next(iter(stores.values()))
+        self.height, self.width, self.channels = first.height, first.width, first.channels
+        self.path = Path(" + ".join(str(s.path) for s in stores.values()))  # for messages
+        self._stores = stores
+        self.videos = [StoredVideo(f"{name}/{v.id}", f"{name}/{v.scene}", v.split, v.length)
+                       for name, store in stores.items() for v in store.videos]
+
+    def _split(self, video_id: str) -> tuple[FrameStore, str]:
+        name, _, inner = video_id.partition("/")
+        return self._stores[name], inner
+
+    def frames(self, video_id: str) -> np.ndarray:
+        store, inner = self._split(video_id)
+        return store.frames(inner)
+
+    def labels(self, video_id: str) -> np.ndarray:
+        store, inner = self._split(video_id)
+        return store.labels(inner)
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            store.close()

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from fsad import FsadError
-from fsad.data.store import FrameStore, StoredVideo
+from fsad.data.store import FrameStore, StoredVideo, StoreUnion
 
 
 def to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -21,7 +21,7 @@ def to_tensor(frames: np.ndarray) -> torch.Tensor:
 class WindowSet:
     """All windows of some videos, sampled reproducibly through a torch.Generator."""
 
-    def __init__(self, store: FrameStore, videos: list[StoredVideo], t: int):
+    def __init__(self, store: FrameStore | StoreUnion, videos: list[StoredVideo], t: int):
         self.store, self.videos, self.t = store, videos, t
         starts = [np.arange(v.length - t) for v in videos]
         self.video_index = np.concatenate(
@@ -56,7 +56,8 @@ class WindowSet:
 class SceneTasks:
     """One WindowSet per scene of a source, for MAML task sampling."""
 
-    def __init__(self, store: FrameStore, scenes: list[str] | None, t: int):
+    def __init__(self, store: FrameStore | StoreUnion, scenes: list[str] | None, t: int):
+        self.store = store
         videos = store.select(scenes, "train")
         by_scene: dict[str, list[StoredVideo]] = {}
         for v in videos:

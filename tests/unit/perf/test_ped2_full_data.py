@@ -96,17 +96,17 @@ def test_the_ladder_runs_a_rung_and_tabulates_it(tmp_path):
          "--rungs", "16", "--out", tmp_path / "out"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     table = (tmp_path / "out/ladder.md").read_text()
-    rows = [line for line in table.splitlines() if line.startswith("| 16×16 |")]
+    rows = [line for line in table.splitlines() if line.startswith("| 16 | 16×16 |")]
     assert len(rows) == 1 and "| 4-8 |" in rows[0]
     assert "24×24" not in table  # only the rung asked for
     assert table.startswith("CPU: ")
 
 
 def test_the_ladder_stops_on_a_rung_it_does_not_have(tmp_path):
-    """A mistyped size is an error naming the sizes there are, not a run of nothing."""
+    """A mistyped rung is an error naming the rungs there are, not a run of nothing."""
     result = subprocess.run(
         [sys.executable, "bench/ped2_ladder.py", tmp_path, "--rungs", "64", "100", "--out",
          tmp_path / "out"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 2
-    assert "has no rung of size 100 (its sizes: 48, 64, 96, 128)" in result.stderr
+    assert "has no rung 100 (its rungs: 48, 64, 96, 128, 64-long)" in result.stderr
     assert not (tmp_path / "out").exists()

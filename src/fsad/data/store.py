@@ -1,6 +1,6 @@
 """The HDF5 frame store: one file per dataset, one group per video. Writing takes Video
 records (``fsad.data.record``) and their frames converted by ``fsad.data.convert``; reading
-is ``FrameStore``.
+is ``FrameStore`` (``StoreUnion`` reads several as one, for a source of several datasets).
 
 Layout of ``results/frames/{dataset}.h5``::
 

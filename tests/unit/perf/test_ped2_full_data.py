@@ -108,5 +108,16 @@ def test_the_ladder_stops_on_a_rung_it_does_not_have(tmp_path):
         [sys.executable, "bench/ped2_ladder.py", tmp_path, "--rungs", "64", "100", "--out",
          tmp_path / "out"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 2
-    assert "has no rung 100 (its rungs: 48, 64, 96, 128, 64-long)" in result.stderr
+    assert "has no rung 100 (its rungs: 48, 64, 96, 128, 64-long, 64-wide)" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_set_is_an_error_before_anything_runs(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "bench/ped2_full_data.py", "--root", tmp_path, "--set",
+         "pretrain.lr_g=quick", "--out", tmp_path / "out", "--work", tmp_path / "work"],
+        cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "invalid value at 'pretrain/lr_g'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "work").exists()

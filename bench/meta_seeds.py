@@ -33,7 +33,9 @@ from pathlib import Path
 
 import yaml
 
+from fsad import FsadError
 from fsad import config as cfgmod
+from fsad.config import EXPONENT, yaml_float
 from fsad.metrics import read_auc
 from fsad.report import paired_differences, paired_table
 
@@ -41,13 +43,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def override(cfg: dict, assignment: str) -> dict:
-    key, _, value = assignment.partition("=")
+    """``cfg`` with one ``KEY=VALUE`` merged in (dotted key, YAML value; 2e-5 is read as
+    the number it means, not as YAML 1.1's text)."""
+    key, sep, value = assignment.partition("=")
+    if not sep or not key:
+        raise FsadError(f"--set {assignment}: write KEY=VALUE, e.g. --set meta.lr_g=2.0e-5")
+    parsed = yaml.safe_load(yaml_float(value) if EXPONENT.fullmatch(value) else value)
     node: dict = {}
     top = node
     parts = key.split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
-    node[parts[-1]] = yaml.safe_load(value)
+    node[parts[-1]] = parsed
     return cfgmod.merge(cfg, top)
 
 
@@ -65,10 +72,13 @@ def main() -> None:
                          "validation: the models and the validation-scene measures only")
     args = ap.parse_args()
     base = yaml.safe_load(Path(args.config).read_text())
-    for assignment in args.sets:
-        base = override(base, assignment)
+    try:
+        for assignment in args.sets:
+            base = override(base, assignment)
+        known = cfgmod.load(overrides=base)["sources"]  # a bad --set stops here
+    except FsadError as e:
+        ap.error(str(e))
     if args.sources:
-        known = cfgmod.load(overrides=base)["sources"]
         unknown = [name for name in args.sources if name not in known]
         if unknown:
             ap.error(f"{args.config} has no source {', '.join(unknown)} (its sources: "

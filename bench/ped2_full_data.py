@@ -37,6 +37,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from fsad import FsadError
 from fsad import config as cfgmod
 from fsad import device as devmod
 from fsad.perf.throughput import train_rows
@@ -143,14 +144,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("gpu_out"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/fsad_ped2"))
     args = ap.parse_args()
-    root = args.root
-    if args.pack:
-        root = args.work / TARGET  # the frames adapter names the scene after the folder
-        if not root.exists():
-            args.work.mkdir(parents=True, exist_ok=True)
-            unpack(args.pack, root)
-    run(configure(args.config, root, args.size, args.sets), args.minutes, args.max_steps,
-        args.out, args.work)
+    # Packed: the frames adapter names the scene after the folder it unpacks to.
+    root = args.work / TARGET if args.pack else args.root
+    try:
+        cfg = configure(args.config, root, args.size, args.sets)
+        cfgmod.validate(copy.deepcopy(cfg), str(args.config))  # a bad --set stops here
+    except FsadError as e:
+        ap.error(str(e))
+    if args.pack and not root.exists():
+        args.work.mkdir(parents=True, exist_ok=True)
+        unpack(args.pack, root)
+    run(cfg, args.minutes, args.max_steps, args.out, args.work)
 
 
 if __name__ == "__main__":

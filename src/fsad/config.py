@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import json
 import math
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,17 @@ def _with_defaults(validator_class):
 _Validator = _with_defaults(jsonschema.Draft202012Validator)
 
 
+# YAML 1.1 (PyYAML, and so Snakemake's --configfile) reads a number in e-notation only with
+# a dot in the mantissa and a sign in the exponent: 2e-5 and 1.0e5 are text, 2.0e-5 a float.
+EXPONENT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
+
+
+def yaml_float(text: str) -> str:
+    """``text`` in e-notation (2e-5) as YAML 1.1 reads a float (2.0e-5)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    return f"{float(mantissa)!r}e{'' if exponent[0] in '+-' else '+'}{exponent}"
+
+
 def _explain(e: jsonschema.ValidationError) -> str:
     """One line naming the key at fault and what to write instead."""
     where = "/".join(str(p) for p in e.path) or "(top level)"
@@ -73,6 +85,10 @@ def _explain(e: jsonschema.ValidationError) -> str:
         names = {"integer": "an integer", "number": "a number", "string": "a string",
                  "object": "a mapping", "array": "a list", "boolean": "true or false"}
         wanted = " or ".join(names.get(k, str(k)) for k in kinds)
+        if "number" in kinds and isinstance(e.instance, str) and EXPONENT.fullmatch(e.instance):
+            return (f"invalid value at '{where}': YAML reads {e.instance} as text, not a "
+                    f"number; write {yaml_float(e.instance)} there (a dot in the mantissa "
+                    "and a sign in the exponent)")
         return f"invalid value at '{where}': {e.message}; write {wanted} there"
     if e.validator == "minProperties":
         return f"'{where}' is empty; name at least one entry there (config/README.md)"

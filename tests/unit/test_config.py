@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import yaml
 
@@ -50,6 +52,17 @@ def test_unknown_key_is_an_error():
 def test_wrong_type_names_the_key():
     with pytest.raises(FsadError, match="pretrain/steps"):
         cfgmod.load(overrides={"pretrain": {"steps": "many"}})
+
+
+@pytest.mark.parametrize("text, fix", [("2e-5", "2.0e-5"), ("1.0e5", "1.0e+5")])
+def test_e_notation_yaml_reads_as_text_names_the_number_to_write(tmp_path, text, fix):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"meta: {{lr_g: {text}}}\n")
+    message = f"'meta/lr_g': YAML reads {text} as text.*write {re.escape(fix)}"
+    with pytest.raises(FsadError, match=message):
+        cfgmod.load(path)
+    path.write_text(f"meta: {{lr_g: {fix}}}\n")  # the suggested spelling loads as that number
+    assert cfgmod.load(path)["meta"]["lr_g"] == float(text)
 
 
 @pytest.mark.parametrize("meta", [{"recompute_inner": True},

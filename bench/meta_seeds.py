@@ -35,7 +35,7 @@ import yaml
 
 from fsad import FsadError
 from fsad import config as cfgmod
-from fsad.config import EXPONENT, yaml_float
+from fsad.config import yaml_float
 from fsad.metrics import read_auc
 from fsad.report import paired_differences, paired_table
 
@@ -48,7 +48,7 @@ def override(cfg: dict, assignment: str) -> dict:
     key, sep, value = assignment.partition("=")
     if not sep or not key:
         raise FsadError(f"--set {assignment}: write KEY=VALUE, e.g. --set meta.lr_g=2.0e-5")
-    parsed = yaml.safe_load(yaml_float(value) if EXPONENT.fullmatch(value) else value)
+    parsed = yaml.safe_load(yaml_float(value) or value)
     node: dict = {}
     top = node
     parts = key.split(".")

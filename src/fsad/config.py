@@ -62,11 +62,14 @@ _Validator = _with_defaults(jsonschema.Draft202012Validator)
 
 # YAML 1.1 (PyYAML, and so Snakemake's --configfile) reads a number in e-notation only with
 # a dot in the mantissa and a sign in the exponent: 2e-5 and 1.0e5 are text, 2.0e-5 a float.
-EXPONENT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
+_EXPONENT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+")
 
 
-def yaml_float(text: str) -> str:
-    """``text`` in e-notation (2e-5) as YAML 1.1 reads a float (2.0e-5)."""
+def yaml_float(text: str) -> str | None:
+    """``text`` in e-notation (2e-5) spelt as YAML 1.1 reads a float (2.0e-5); None when
+    ``text`` is not e-notation."""
+    if not _EXPONENT.fullmatch(text):
+        return None
     mantissa, _, exponent = text.lower().partition("e")
     return f"{float(mantissa)!r}e{'' if exponent[0] in '+-' else '+'}{exponent}"
 
@@ -85,10 +88,11 @@ def _explain(e: jsonschema.ValidationError) -> str:
         names = {"integer": "an integer", "number": "a number", "string": "a string",
                  "object": "a mapping", "array": "a list", "boolean": "true or false"}
         wanted = " or ".join(names.get(k, str(k)) for k in kinds)
-        if "number" in kinds and isinstance(e.instance, str) and EXPONENT.fullmatch(e.instance):
+        number = yaml_float(e.instance) if isinstance(e.instance, str) else None
+        if "number" in kinds and number:
             return (f"invalid value at '{where}': YAML reads {e.instance} as text, not a "
-                    f"number; write {yaml_float(e.instance)} there (a dot in the mantissa "
-                    "and a sign in the exponent)")
+                    f"number; write {number} there (a dot in the mantissa and a sign in "
+                    "the exponent)")
         return f"invalid value at '{where}': {e.message}; write {wanted} there"
     if e.validator == "minProperties":
         return f"'{where}' is empty; name at least one entry there (config/README.md)"

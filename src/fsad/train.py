@@ -529,10 +529,28 @@ def check_init(init: Path, start: dict, model: dict, tr: Trainer) -> None:
 
 def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                    tasks_per_pass: int | None = None, recompute: bool = False) -> dict:
-    """One outer step: adapt to every task on its support windows (the inner loop, by
-    ``rule``: the same rule K-shot adaptation uses, ``fsad.adapt``), take the
-    query loss of the adapted weights, and accumulate its gradient into the initial
-    weights; then one Adam step, then one discriminator step on the query predictions.
+    """One outer step: the meta-gradient of the batch (``meta_gradient``), one Adam step,
+    then one discriminator step on the query predictions."""
+    tr.opt_g.zero_grad(set_to_none=True)
+    q_total, preds, reals = meta_gradient(tr, batch, rule, first_order, tasks_per_pass,
+                                          recompute)
+    tr.clip_gradients(tr.G)
+    tr.opt_g.step()
+    if tr.inner_lr is not None:  # a rate below 0 would step up the support loss
+        with torch.no_grad():
+            for rate in tr.inner_lr.values():
+                rate.clamp_(min=0)
+    d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
+    return {"query": float(q_total), "d": d}
+
+
+def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
+                  tasks_per_pass: int | None = None, recompute: bool = False):
+    """Adapt to every task on its support windows (the inner loop, by ``rule``: the same
+    rule K-shot adaptation uses, ``fsad.adapt``), take the query loss of the adapted
+    weights, and add the gradient of its mean over the tasks into the initial weights'
+    ``.grad``. Returns the mean query loss (a device tensor) and the query predictions and
+    frames, for the discriminator.
 
     Tasks go through ``meta.query_losses`` ``tasks_per_pass`` at a time (None: all at
     once): one batched pass per inner step for the whole group, at the memory of that many
@@ -540,7 +558,6 @@ def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
     ``recompute``: second order with the inner steps' graphs rebuilt during the backward
     (``meta.recompute_inner``), one task per pass."""
     theta = meta.parameters(tr.G)
-    tr.opt_g.zero_grad(set_to_none=True)
     group = tasks_per_pass or len(batch)
 
     def query(out, target):
@@ -561,11 +578,4 @@ def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
         q_total = q_total + q_loss.detach().sum() / len(batch)
         preds.append(pred.detach().flatten(0, 1))
         reals.append(yq.flatten(0, 1))
-    tr.clip_gradients(tr.G)
-    tr.opt_g.step()
-    if tr.inner_lr is not None:  # a rate below 0 would step up the support loss
-        with torch.no_grad():
-            for rate in tr.inner_lr.values():
-                rate.clamp_(min=0)
-    d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
-    return {"query": float(q_total), "d": d}
+    return q_total, preds, reals

@@ -1,0 +1,118 @@
+"""How much of a meta-gradient is signal: the gradient noise scale of meta-training.
+
+Run from a finished run's folder (it reads the config, the source scenes' frame store and
+the trained checkpoints; no target or validation label is read):
+
+    python bench/meta_gradient_noise.py [--config config/config.yaml] [--tasks 64]
+                                        [MODEL.pt ...]
+
+For each model (default: the run's pre-trained r-GAN, where meta-training starts, and its
+meta-trained one) it draws ``--tasks`` source tasks as meta-training does and takes each
+task's meta-gradient alone (``fsad.train.meta_gradient``: the config's inner rule and
+order, the query loss with its adversarial term). From these per-task gradients g_i:
+
+* ``signal``: |G|^2, the squared norm of the expected meta-gradient G, estimated without
+  bias as |mean g_i|^2 - tr(S)/N;
+* ``noise``: tr(S), the summed per-weight variance of one task's meta-gradient;
+* ``noise scale`` B = tr(S)/|G|^2 (McCandlish et al. 2018, "An Empirical Model of
+  Large-Batch Training", B_simple): the meta-batch size at which the noise of the averaged
+  gradient equals its signal. A meta-batch of b tasks points along G with an expected
+  cosine of about 1/sqrt(1 + B/b).
+* the cosine between the mean gradients of two disjoint halves of the tasks, a check of
+  the same quantity that needs no formula.
+
+Adam divides each step by the gradient's running magnitude, so a noise-dominated
+meta-gradient still moves every weight by about the outer rate per step: a random walk
+away from the initial weights. The figure says how many tasks per meta-batch (``meta.tasks``)
+make the step follow the signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fsad import checkpoint
+from fsad import config as cfgmod
+from fsad.adapt import InnerRule, MetaSettings
+from fsad.atomic import write_csv
+from fsad.train import Trainer, frame_shape, meta_gradient, source_tasks
+
+
+def noise_scale(grads: torch.Tensor) -> dict:
+    """Statistics of N per-task gradients (an N x P matrix, N >= 4; see the docstring)."""
+    n = grads.shape[0]
+    mean = grads.mean(0)
+    trace = float(((grads - mean) ** 2).sum() / (n - 1))
+    signal = float(mean.square().sum()) - trace / n
+    half = n // 2
+    a, b = grads[:half].mean(0), grads[half:2 * half].mean(0)
+    return {"tasks": n, "signal": signal, "noise": trace,
+            "scale": trace / signal if signal > 0 else float("inf"),
+            "half_cosine": float(torch.nn.functional.cosine_similarity(a, b, dim=0))}
+
+
+def per_task_gradients(tr: Trainer, batch: list, rule: InnerRule, first_order: bool):
+    """One flattened generator meta-gradient per task, and the tasks' mean query loss."""
+    grads, losses = [], []
+    for task in batch:
+        tr.G.zero_grad(set_to_none=True)
+        q, _, _ = meta_gradient(tr, [task], rule, first_order)
+        grads.append(torch.cat([p.grad.flatten() for p in tr.G.parameters()
+                                if p.grad is not None]).double())
+        losses.append(float(q))
+    return torch.stack(grads), float(np.mean(losses))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="config/config.yaml")
+    ap.add_argument("models", nargs="*", default=[
+        "results/models/synthetic/rgan/pretrained/model.pt",
+        "results/models/synthetic/rgan/meta/k5/model.pt"])
+    ap.add_argument("--source", default="synthetic")
+    ap.add_argument("--tasks", type=int, default=64, help="source tasks drawn per model")
+    ap.add_argument("--shots", type=int, help="K of the tasks (default: meta.shots)")
+    ap.add_argument("--out", default="results/sweeps/meta_gradient_noise.csv")
+    args = ap.parse_args()
+    if args.tasks < 4:
+        ap.error("--tasks must be at least 4: the noise needs a variance, the check two halves")
+    cfg = cfgmod.load(args.config)
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
+    shots = args.shots or m.shots
+    if not isinstance(shots, int):
+        ap.error(f"meta.shots is {shots!r} in {args.config}: give --shots")
+    frames = [f"results/frames/{part['dataset']}.h5"
+              for part in cfgmod.source_parts(cfg, args.source)]
+    _, tasks = source_tasks(cfg, frames, args.source)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in args.models:
+            ck = checkpoint.load(path)
+            tr = Trainer(cfg, ck["backbone"], frame_shape(tasks.store), Path(tmp) / "model.pt",
+                         "meta", m.lr_g, m.lr_d, {})
+            tr.load_weights(ck)
+            batch = tasks.sample_tasks(args.tasks, shots,
+                                       torch.Generator().manual_seed(cfg["seed"]))
+            grads, loss = per_task_gradients(tr, batch, rule, m.first_order)
+            s = noise_scale(grads)
+            cosine = {b: (1 / np.sqrt(1 + s["scale"] / b)) for b in (m.tasks, 4 * m.tasks)}
+            rows.append([path, s["tasks"], f"{loss:.5f}", f"{s['signal']:.4g}",
+                         f"{s['noise']:.4g}", f"{s['scale']:.1f}", f"{s['half_cosine']:.3f}",
+                         f"{cosine[m.tasks]:.3f}"])
+            print(f"{path}: {s['tasks']} tasks, query loss {loss:.4f}; |G|^2 {s['signal']:.3g}, "
+                  f"tr(S) {s['noise']:.3g}: noise scale {s['scale']:.1f} tasks; cosine of two "
+                  f"{s['tasks'] // 2}-task halves {s['half_cosine']:.3f}; expected cosine "
+                  f"with G of a {m.tasks}-task meta-batch {cosine[m.tasks]:.3f}, of "
+                  f"{4 * m.tasks} tasks {cosine[4 * m.tasks]:.3f}", flush=True)
+    write_csv(Path(args.out), ["model", "tasks", "query_loss", "signal", "noise",
+                               "noise_scale", "half_cosine", f"cosine_{m.tasks}_tasks"], rows)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

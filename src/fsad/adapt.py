@@ -90,6 +90,7 @@ class MetaSettings:
     init: str = "pretrained"  # or "random": a fresh initialisation
     learn_inner_lr: bool = False  # Meta-SGD
     snapshots: int = 10
+    optimizer: str = "adam"  # the outer optimizer: adam or sgd
 
     @classmethod
     def from_config(cls, m: Mapping) -> MetaSettings:
@@ -99,7 +100,7 @@ class MetaSettings:
                    recompute_inner=m["recompute_inner"], lr_g=m["lr_g"], lr_d=m["lr_d"],
                    checkpoint_every=m["checkpoint_every"], grad_clip=m["grad_clip"],
                    init=m["init"], learn_inner_lr=m["learn_inner_lr"],
-                   snapshots=m["snapshots"])
+                   snapshots=m["snapshots"], optimizer=m["optimizer"])
 
 
 def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRule,

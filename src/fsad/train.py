@@ -56,14 +56,16 @@ class Trainer:
     """Models, optimisers, sampler and step of one training run, with save/resume."""
 
     def __init__(self, cfg: dict, backbone: str, frames: dict, out: Path, method: str,
-                 lr_g: float, lr_d: float, settings: dict, grad_clip: float | None = None):
+                 lr_g: float, lr_d: float, settings: dict, grad_clip: float | None = None,
+                 optimizer: str = "adam"):
         self.cfg, self.backbone, self.out, self.method = cfg, backbone, Path(out), method
         self.device = pick(cfg["device"], cfg.get("deterministic"), cfg.get("cpu_bf16", False))
         self.frames = frames  # {"height", "width", "channels"} of the training frames
         torch.manual_seed(cfg["seed"])
         g, d = build(backbone, cfg["model"], frames["channels"])
         self.G, self.D = prepare(g, self.device), prepare(d, self.device)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=(0.5, 0.999))
+        self.opt_g = (torch.optim.SGD(self.G.parameters(), lr=lr_g) if optimizer == "sgd" else
+                      torch.optim.Adam(self.G.parameters(), lr=lr_g, betas=(0.5, 0.999)))
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(0.5, 0.999))
         self.rng = torch.Generator().manual_seed(cfg["seed"])
         self.step = 0
@@ -445,7 +447,8 @@ def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path
 
     Outer objective per task: the query loss (Eq. 2, plus the adversarial term) of the
     weights adapted on the support windows; the meta-gradient is averaged over the tasks of
-    a meta-batch and applied by Adam. The discriminator is trained on the query predictions.
+    a meta-batch and applied by Adam (or SGD, meta.optimizer). The discriminator is
+    trained on the query predictions.
     Starts from the pre-trained model ``init`` (meta.init pretrained) or from the seed's
     fresh initialisation (meta.init random, ``init`` None). With meta.learn_inner_lr the
     inner rates are meta-learned too (Meta-SGD) and saved with the model.
@@ -477,7 +480,7 @@ def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path
                 "scenes": tasks.scenes,
                 "init": "random" if start is None else start["fingerprint"]}
     tr = Trainer(cfg, backbone, frame_shape(store), out, "meta", m.lr_g, m.lr_d, settings,
-                 m.grad_clip)
+                 m.grad_clip, m.optimizer)
     if m.learn_inner_lr:
         tr.learn_inner_lr(rule.lr)
     if start is not None:
@@ -529,8 +532,8 @@ def check_init(init: Path, start: dict, model: dict, tr: Trainer) -> None:
 
 def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                    tasks_per_pass: int | None = None, recompute: bool = False) -> dict:
-    """One outer step: the meta-gradient of the batch (``meta_gradient``), one Adam step,
-    then one discriminator step on the query predictions."""
+    """One outer step: the meta-gradient of the batch (``meta_gradient``), one step of the
+    outer optimizer, then one discriminator step on the query predictions."""
     tr.opt_g.zero_grad(set_to_none=True)
     q_total, preds, reals = meta_gradient(tr, batch, rule, first_order, tasks_per_pass,
                                           recompute)

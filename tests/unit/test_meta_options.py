@@ -114,3 +114,27 @@ def test_fsad_validate_writes_the_curve_and_refuses_what_it_cannot_measure(
                       "--out", tmp_path / "y.csv", "--params", params)
     one_line_error(result, "belongs to another training run")
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "y.csv").exists()
+
+
+def test_an_sgd_outer_step_moves_the_weights_by_the_rate_times_the_meta_gradient(
+        tiny_store, tiny_pretrained, tmp_path):
+    from fsad.adapt import MetaSettings
+    from fsad.train import Trainer, frame_shape, meta_gradient, meta_iteration, source_tasks
+
+    cfg = small_cfg(meta={"optimizer": "sgd", "lr_g": 0.5})
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
+    assert m.optimizer == "sgd"
+    _, tasks = source_tasks(cfg, tiny_store, "synthetic")
+    batch = tasks.sample_tasks(2, 2, torch.Generator().manual_seed(0))
+    tr = Trainer(cfg, "rgan", frame_shape(FrameStore(tiny_store)), tmp_path / "m.pt", "meta",
+                 m.lr_g, m.lr_d, {}, optimizer=m.optimizer)
+    tr.load_weights(checkpoint.load(tiny_pretrained))
+    before = {n: p.detach().clone() for n, p in tr.G.named_parameters()}
+    meta_gradient(tr, batch, rule, first_order=True)
+    grads = {n: p.grad.clone() for n, p in tr.G.named_parameters() if p.grad is not None}
+    meta_iteration(tr, batch, rule, first_order=True)
+    for name, p in tr.G.named_parameters():
+        if name in grads:
+            torch.testing.assert_close(p.detach(), before[name] - 0.5 * grads[name])
+    # Adam stays the default (the authors' outer optimizer).
+    assert MetaSettings.from_config(small_cfg()["meta"]).optimizer == "adam"

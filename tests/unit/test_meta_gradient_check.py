@@ -1,5 +1,5 @@
-"""bench/meta_gradient_noise.py: the noise scale of per-task meta-gradients (its figures are
-in docs/benchmarks.md)."""
+"""bench/meta_gradient_check.py: the noise scale of per-task meta-gradients and the line
+search along their mean (its figures are in docs/benchmarks.md)."""
 
 import sys
 
@@ -12,7 +12,7 @@ from tests.conftest import REPO
 from tests.helpers.configs import small_cfg
 
 sys.path.insert(0, str(REPO / "bench"))
-from meta_gradient_noise import noise_scale, per_task_gradients  # noqa: E402
+from meta_gradient_check import EPSILONS, line_search, noise_scale, per_task_gradients  # noqa: E402
 
 
 def test_noise_scale_recovers_a_known_signal_and_noise():
@@ -54,3 +54,13 @@ def test_per_task_gradients_average_to_the_meta_batch_gradient(tiny_store, tiny_
     assert grads.shape == (3, whole.numel())
     torch.testing.assert_close(grads.mean(0), whole.double(), rtol=1e-4, atol=1e-7)
     assert abs(loss - float(q)) < 1e-5
+    # The line search starts at the weights, both directions, and puts the weights back.
+    start = {n: p.detach().clone() for n, p in tr.G.named_parameters()}
+    rows = line_search(tr, batch, rule, True, grads.mean(0))
+    assert [(d, e) for d, e, _, _ in rows] == [(d, e) for d in ("adam", "gradient")
+                                               for e in EPSILONS]
+    at_start = [r[2:] for r in rows if r[1] == 0]
+    assert at_start[0] == at_start[1] and abs(at_start[0][0] - float(q)) < 1e-5
+    assert rows[-1][2] != at_start[0][0]  # the largest step changes the objective
+    for n, p in tr.G.named_parameters():
+        assert torch.equal(p, start[n])

@@ -1,10 +1,10 @@
-"""How much of a meta-gradient is signal: the gradient noise scale of meta-training.
+"""Is the meta-gradient signal, and does a step along it lower the meta-objective?
 
 Run from a finished run's folder (it reads the config, the source scenes' frame store and
 the trained checkpoints; no target or validation label is read):
 
-    python bench/meta_gradient_noise.py [--config config/config.yaml] [--tasks 64]
-                                        [MODEL.pt ...]
+    python bench/meta_gradient_check.py [--config config/config.yaml] [--tasks 64]
+                                        [--probe-tasks 16] [MODEL.pt ...]
 
 For each model (default: the run's pre-trained r-GAN, where meta-training starts, and its
 meta-trained one) it draws ``--tasks`` source tasks as meta-training does and takes each
@@ -25,6 +25,13 @@ Adam divides each step by the gradient's running magnitude, so a noise-dominated
 meta-gradient still moves every weight by about the outer rate per step: a random walk
 away from the initial weights. The figure says how many tasks per meta-batch (``meta.tasks``)
 make the step follow the signal.
+
+Then a line search: the meta-objective (the adapted query loss, as meta-training takes it)
+and the unadapted query loss of ``--probe-tasks`` other source tasks, at the weights moved
+by eps along two directions of the mean meta-gradient G: the first step of a fresh Adam
+(sign(G): every weight moves by eps, which is what meta-training's first outer steps do),
+and G itself scaled to the same root-mean-square movement per weight. If the objective
+rises already at the outer rate's eps, the outer step, not the meta-gradient, is at fault.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from fsad import checkpoint
 from fsad import config as cfgmod
 from fsad.adapt import InnerRule, MetaSettings
 from fsad.atomic import write_csv
+from fsad.models import split_output
 from fsad.train import Trainer, frame_shape, meta_gradient, source_tasks
 
 
@@ -68,6 +76,44 @@ def per_task_gradients(tr: Trainer, batch: list, rule: InnerRule, first_order: b
     return torch.stack(grads), float(np.mean(losses))
 
 
+EPSILONS = (0.0, 2e-5, 1e-4, 2e-4, 1e-3, 2e-3)
+
+
+def probe(tr: Trainer, batch: list, rule: InnerRule, first_order: bool) -> tuple[float, float]:
+    """The tasks' mean query loss (Eq. 2 plus the adversarial term) after adaptation (the
+    meta-objective) and without it."""
+    adapted, _, _ = meta_gradient(tr, batch, rule, first_order)
+    tr.G.zero_grad(set_to_none=True)
+    with torch.no_grad():
+        xq, yq = (torch.stack([task[i] for task in batch]).flatten(0, 1).to(tr.device)
+                  for i in (2, 3))
+        out = tr.G(xq)
+        unadapted = tr.loss_fn(out, yq) + tr.adversarial(split_output(out)[0])
+    return float(adapted), float(unadapted)
+
+
+def line_search(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
+                mean_grad: torch.Tensor) -> list[tuple[str, float, float, float]]:
+    """(direction, eps, meta-objective, unadapted loss) along -sign(G) and -G/rms(G)."""
+    params = [p for p in tr.G.parameters() if p.requires_grad]
+    start = [p.detach().clone() for p in params]
+    rows = []
+    for name, direction in (("adam", torch.sign(mean_grad)),
+                            ("gradient", mean_grad / mean_grad.square().mean().sqrt())):
+        for eps in EPSILONS:
+            with torch.no_grad():
+                offset = 0
+                for p, p0 in zip(params, start, strict=True):
+                    step = direction[offset:offset + p.numel()].view_as(p).to(p.dtype)
+                    p.copy_(p0 - eps * step)
+                    offset += p.numel()
+            rows.append((name, eps, *probe(tr, batch, rule, first_order)))
+    with torch.no_grad():
+        for p, p0 in zip(params, start, strict=True):
+            p.copy_(p0)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="config/config.yaml")
@@ -76,8 +122,10 @@ def main() -> None:
         "results/models/synthetic/rgan/meta/k5/model.pt"])
     ap.add_argument("--source", default="synthetic")
     ap.add_argument("--tasks", type=int, default=64, help="source tasks drawn per model")
+    ap.add_argument("--probe-tasks", type=int, default=16,
+                    help="other source tasks the line search measures (0: no line search)")
     ap.add_argument("--shots", type=int, help="K of the tasks (default: meta.shots)")
-    ap.add_argument("--out", default="results/sweeps/meta_gradient_noise.csv")
+    ap.add_argument("--out", default="results/sweeps/meta_gradient_check.csv")
     args = ap.parse_args()
     if args.tasks < 4:
         ap.error("--tasks must be at least 4: the noise needs a variance, the check two halves")
@@ -89,7 +137,7 @@ def main() -> None:
     frames = [f"results/frames/{part['dataset']}.h5"
               for part in cfgmod.source_parts(cfg, args.source)]
     _, tasks = source_tasks(cfg, frames, args.source)
-    rows = []
+    rows, searched = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.models:
             ck = checkpoint.load(path)
@@ -109,8 +157,20 @@ def main() -> None:
                   f"{s['tasks'] // 2}-task halves {s['half_cosine']:.3f}; expected cosine "
                   f"with G of a {m.tasks}-task meta-batch {cosine[m.tasks]:.3f}, of "
                   f"{4 * m.tasks} tasks {cosine[4 * m.tasks]:.3f}", flush=True)
+            if args.probe_tasks:
+                held = tasks.sample_tasks(args.probe_tasks, shots,
+                                          torch.Generator().manual_seed(cfg["seed"] + 1))
+                for name, eps, adapted, unadapted in line_search(
+                        tr, held, rule, m.first_order, grads.mean(0)):
+                    searched.append([path, name, eps, f"{adapted:.5f}", f"{unadapted:.5f}"])
+                    print(f"  step {eps:g} along {name:<8}: meta-objective {adapted:.4f}, "
+                          f"unadapted {unadapted:.4f}", flush=True)
     write_csv(Path(args.out), ["model", "tasks", "query_loss", "signal", "noise",
                                "noise_scale", "half_cosine", f"cosine_{m.tasks}_tasks"], rows)
+    if searched:
+        steps = Path(args.out).with_name(Path(args.out).stem + "_line_search.csv")
+        write_csv(steps, ["model", "direction", "eps", "meta_objective", "unadapted"], searched)
+        print(f"wrote {steps}")
     print(f"wrote {args.out}")
 
 

@@ -50,6 +50,9 @@ from fsad.atomic import write_csv
 from fsad.models import split_output
 from fsad.train import Trainer, frame_shape, meta_gradient, source_tasks
 
+# Root-mean-square movements per weight of the line search; 2e-4 is the default outer rate.
+EPSILONS = (0.0, 2e-5, 1e-4, 2e-4, 1e-3, 2e-3)
+
 
 def noise_scale(grads: torch.Tensor) -> dict:
     """Statistics of N per-task gradients (an N x P matrix, N >= 4; see the docstring)."""
@@ -74,9 +77,6 @@ def per_task_gradients(tr: Trainer, batch: list, rule: InnerRule, first_order: b
                                 if p.grad is not None]).double())
         losses.append(float(q))
     return torch.stack(grads), float(np.mean(losses))
-
-
-EPSILONS = (0.0, 2e-5, 1e-4, 2e-4, 1e-3, 2e-3)
 
 
 def probe(tr: Trainer, batch: list, rule: InnerRule, first_order: bool) -> tuple[float, float]:
@@ -136,6 +136,10 @@ def main() -> None:
         ap.error(f"meta.shots is {shots!r} in {args.config}: give --shots")
     frames = [f"results/frames/{part['dataset']}.h5"
               for part in cfgmod.source_parts(cfg, args.source)]
+    missing = [f for f in frames if not Path(f).exists()]
+    if missing:
+        ap.error(f"{', '.join(missing)} not found: run this in a finished run's folder "
+                 "(one that bench/meta_seeds.py or `make run` wrote)")
     _, tasks = source_tasks(cfg, frames, args.source)
     rows, searched = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,6 +147,8 @@ def main() -> None:
             ck = checkpoint.load(path)
             tr = Trainer(cfg, ck["backbone"], frame_shape(tasks.store), Path(tmp) / "model.pt",
                          "meta", m.lr_g, m.lr_d, {})
+            if "inner_lr" in ck:  # Meta-SGD: adapt with the model's learned rates
+                tr.learn_inner_lr(rule.lr)
             tr.load_weights(ck)
             batch = tasks.sample_tasks(args.tasks, shots,
                                        torch.Generator().manual_seed(cfg["seed"]))

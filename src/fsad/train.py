@@ -17,7 +17,7 @@ Numerical faults: a non-finite loss stops the run with an FsadError naming the s
 losses, after writing ``<out>.nonfinite.json`` (losses, per-layer weight and gradient norms,
 the last finite checkpoint, suggested fixes); a state is never written while any weight or
 optimiser moment is NaN or infinite. ``grad_clip`` (pretrain / meta) caps the global
-gradient norm of the generator and of the discriminator before each Adam step. A
+gradient norm of the generator and of the discriminator before each optimiser step. A
 discriminator that wins outright (its logged loss far below the 0.25 of a draw) is warned
 about once per run: it has meant a collapsed generator.
 """

@@ -64,3 +64,15 @@ def test_per_task_gradients_average_to_the_meta_batch_gradient(tiny_store, tiny_
     assert rows[-1][2] != at_start[0][0]  # the largest step changes the objective
     for n, p in tr.G.named_parameters():
         assert torch.equal(p, start[n])
+
+
+def test_outside_a_run_folder_the_script_says_where_to_run_it(tmp_path):
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(REPO / "bench/meta_gradient_check.py"),
+                           "--config", str(REPO / "config/config.yaml")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "results/frames/synthetic.h5 not found: run this in a finished run's folder" \
+        in done.stderr
+    assert not (tmp_path / "results").exists()

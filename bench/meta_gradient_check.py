@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from fsad import checkpoint
 from fsad import config as cfgmod
@@ -49,6 +50,7 @@ from fsad.adapt import InnerRule, MetaSettings
 from fsad.atomic import write_csv
 from fsad.models import split_output
 from fsad.train import Trainer, frame_shape, meta_gradient, source_tasks
+from validation_sweep import RUN_MODELS
 
 # Root-mean-square movements per weight of the line search; 2e-4 is the default outer rate.
 EPSILONS = (0.0, 2e-5, 1e-4, 2e-4, 1e-3, 2e-3)
@@ -67,14 +69,19 @@ def noise_scale(grads: torch.Tensor) -> dict:
             "half_cosine": float(torch.nn.functional.cosine_similarity(a, b, dim=0))}
 
 
+def trained(tr: Trainer) -> list[torch.Tensor]:
+    """The generator weights meta-training updates, in one fixed order."""
+    return [p for p in tr.G.parameters() if p.requires_grad]
+
+
 def per_task_gradients(tr: Trainer, batch: list, rule: InnerRule, first_order: bool):
     """One flattened generator meta-gradient per task, and the tasks' mean query loss."""
     grads, losses = [], []
     for task in batch:
         tr.G.zero_grad(set_to_none=True)
         q, _, _ = meta_gradient(tr, [task], rule, first_order)
-        grads.append(torch.cat([p.grad.flatten() for p in tr.G.parameters()
-                                if p.grad is not None]).double())
+        grads.append(parameters_to_vector(
+            p.grad if p.grad is not None else torch.zeros_like(p) for p in trained(tr)).double())
         losses.append(float(q))
     return torch.stack(grads), float(np.mean(losses))
 
@@ -95,31 +102,24 @@ def probe(tr: Trainer, batch: list, rule: InnerRule, first_order: bool) -> tuple
 def line_search(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                 mean_grad: torch.Tensor) -> list[tuple[str, float, float, float]]:
     """(direction, eps, meta-objective, unadapted loss) along -sign(G) and -G/rms(G)."""
-    params = [p for p in tr.G.parameters() if p.requires_grad]
-    start = [p.detach().clone() for p in params]
+    params = trained(tr)
+    start = parameters_to_vector(params).detach().clone()
     rows = []
     for name, direction in (("adam", torch.sign(mean_grad)),
                             ("gradient", mean_grad / mean_grad.square().mean().sqrt())):
         for eps in EPSILONS:
             with torch.no_grad():
-                offset = 0
-                for p, p0 in zip(params, start, strict=True):
-                    step = direction[offset:offset + p.numel()].view_as(p).to(p.dtype)
-                    p.copy_(p0 - eps * step)
-                    offset += p.numel()
+                vector_to_parameters(start - eps * direction.to(start.dtype), params)
             rows.append((name, eps, *probe(tr, batch, rule, first_order)))
     with torch.no_grad():
-        for p, p0 in zip(params, start, strict=True):
-            p.copy_(p0)
+        vector_to_parameters(start, params)
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="config/config.yaml")
-    ap.add_argument("models", nargs="*", default=[
-        "results/models/synthetic/rgan/pretrained/model.pt",
-        "results/models/synthetic/rgan/meta/k5/model.pt"])
+    ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--source", default="synthetic")
     ap.add_argument("--tasks", type=int, default=64, help="source tasks drawn per model")
     ap.add_argument("--probe-tasks", type=int, default=16,

@@ -38,6 +38,11 @@ RULES = [("adam", 1e-4, 10, 1), ("adam", 1e-4, 10, None), ("adam", 3e-4, 10, Non
          ("adam", 1e-3, 10, None), ("adam", 1e-3, 3, None), ("sgd", 0.003, 10, None),
          ("sgd", 0.01, 10, None), ("sgd", 0.03, 3, None)]
 
+# A run folder's pre-trained and meta-trained r-GAN (the Snakefile's layout), the models the
+# bench scripts that run in a finished run's folder measure by default.
+RUN_MODELS = ["results/models/synthetic/rgan/pretrained/model.pt",
+              "results/models/synthetic/rgan/meta/k5/model.pt"]
+
 
 def parse_rule(text: str) -> tuple:
     """``adam:1e-4:10:1`` -> ("adam", 1e-4, 10, 1); the fourth field is optional."""
@@ -60,9 +65,7 @@ def validation_auc(generator, store: FrameStore, scene: str, weights: dict, t: i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default="config/config.yaml")
-    ap.add_argument("models", nargs="*", default=[
-        "results/models/synthetic/rgan/pretrained/model.pt",
-        "results/models/synthetic/rgan/meta/k5/model.pt"])
+    ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--rule", dest="rules", action="append", type=parse_rule,
                     metavar="OPT:LR:STEPS[:PER_STEP]")
     ap.add_argument("--draws", type=int, default=2, help="adaptation draws per scene")

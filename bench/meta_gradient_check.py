@@ -79,7 +79,7 @@ def per_task_gradients(tr: Trainer, batch: list, rule: InnerRule, first_order: b
     grads, losses = [], []
     for task in batch:
         tr.G.zero_grad(set_to_none=True)
-        q, _, _ = meta_gradient(tr, [task], rule, first_order)
+        q, *_ = meta_gradient(tr, [task], rule, first_order)
         grads.append(parameters_to_vector(
             p.grad if p.grad is not None else torch.zeros_like(p) for p in trained(tr)).double())
         losses.append(float(q))
@@ -89,7 +89,7 @@ def per_task_gradients(tr: Trainer, batch: list, rule: InnerRule, first_order: b
 def probe(tr: Trainer, batch: list, rule: InnerRule, first_order: bool) -> tuple[float, float]:
     """The tasks' mean query loss (Eq. 2 plus the adversarial term) after adaptation (the
     meta-objective) and without it."""
-    adapted, _, _ = meta_gradient(tr, batch, rule, first_order)
+    adapted, *_ = meta_gradient(tr, batch, rule, first_order)
     tr.G.zero_grad(set_to_none=True)
     with torch.no_grad():
         xq, yq = (torch.stack([task[i] for task in batch]).flatten(0, 1).to(tr.device)

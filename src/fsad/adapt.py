@@ -91,6 +91,7 @@ class MetaSettings:
     learn_inner_lr: bool = False  # Meta-SGD
     snapshots: int = 10
     optimizer: str = "adam"  # the outer optimizer: adam or sgd
+    unadapted_weight: float = 0.0  # lambda of the unadapted query loss in the outer objective
 
     @classmethod
     def from_config(cls, m: Mapping) -> MetaSettings:
@@ -100,7 +101,8 @@ class MetaSettings:
                    recompute_inner=m["recompute_inner"], lr_g=m["lr_g"], lr_d=m["lr_d"],
                    checkpoint_every=m["checkpoint_every"], grad_clip=m["grad_clip"],
                    init=m["init"], learn_inner_lr=m["learn_inner_lr"],
-                   snapshots=m["snapshots"], optimizer=m["optimizer"])
+                   snapshots=m["snapshots"], optimizer=m["optimizer"],
+                   unadapted_weight=m["unadapted_weight"])
 
 
 def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRule,

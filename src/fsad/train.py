@@ -496,7 +496,8 @@ def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path
 
     def body() -> dict:
         return meta_iteration(tr, tasks.sample_tasks(m.tasks, shots, tr.rng), rule,
-                              m.first_order, m.tasks_per_pass, m.recompute_inner)
+                              m.first_order, m.tasks_per_pass, m.recompute_inner,
+                              m.unadapted_weight)
 
     tr.loop(m.iterations, m.checkpoint_every, body, f"meta K={shots}")
     tr.finish()
@@ -531,12 +532,13 @@ def check_init(init: Path, start: dict, model: dict, tr: Trainer) -> None:
 
 
 def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
-                   tasks_per_pass: int | None = None, recompute: bool = False) -> dict:
+                   tasks_per_pass: int | None = None, recompute: bool = False,
+                   unadapted_weight: float = 0.0) -> dict:
     """One outer step: the meta-gradient of the batch (``meta_gradient``), one step of the
     outer optimizer, then one discriminator step on the query predictions."""
     tr.opt_g.zero_grad(set_to_none=True)
-    q_total, preds, reals = meta_gradient(tr, batch, rule, first_order, tasks_per_pass,
-                                          recompute)
+    q_total, preds, reals, plain = meta_gradient(tr, batch, rule, first_order, tasks_per_pass,
+                                                 recompute, unadapted_weight)
     tr.clip_gradients(tr.G)
     tr.opt_g.step()
     if tr.inner_lr is not None:  # a rate below 0 would step up the support loss
@@ -544,16 +546,24 @@ def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
             for rate in tr.inner_lr.values():
                 rate.clamp_(min=0)
     d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
-    return {"query": float(q_total), "d": d}
+    stats = {"query": float(q_total), "d": d}
+    if unadapted_weight:
+        stats["unadapted"] = float(plain)
+    return stats
 
 
 def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
-                  tasks_per_pass: int | None = None, recompute: bool = False):
+                  tasks_per_pass: int | None = None, recompute: bool = False,
+                  unadapted_weight: float = 0.0):
     """Adapt to every task on its support windows (the inner loop, by ``rule``: the same
     rule K-shot adaptation uses, ``fsad.adapt``), take the query loss of the adapted
     weights, and add the gradient of its mean over the tasks into the initial weights'
-    ``.grad``. Returns the mean query loss (a device tensor) and the query predictions and
-    frames, for the discriminator.
+    ``.grad``. Returns the mean query loss (a device tensor), the query predictions and
+    frames, for the discriminator, and the mean unadapted query loss.
+
+    ``unadapted_weight`` (lambda, ``meta.unadapted_weight``) adds lambda times the query
+    loss of the unadapted weights (the training objective without the adversarial term)
+    to the outer objective; with 0 that loss is neither computed nor returned (None).
 
     Tasks go through ``meta.query_losses`` ``tasks_per_pass`` at a time (None: all at
     once): one batched pass per inner step for the whole group, at the memory of that many
@@ -567,7 +577,7 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
         pred = split_output(out)[0]
         return tr.loss_fn(out, target) + tr.adversarial(pred), pred
 
-    q_total, preds, reals = 0.0, [], []
+    q_total, preds, reals, plain_total = 0.0, [], [], None
     for first in range(0, len(batch), group):
         group_tasks = zip(*batch[first:first + group], strict=True)
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
@@ -579,6 +589,12 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                 windows_per_step=rule.windows_per_step, recompute=recompute)
         (q_loss.sum() / len(batch)).backward()
         q_total = q_total + q_loss.detach().sum() / len(batch)
+        if unadapted_weight:
+            with autocast(tr.device):  # the group's windows in one pass: a mean over them
+                plain = tr.loss_fn(tr.G(xq.flatten(0, 1)), yq.flatten(0, 1)) * (
+                    len(xq) / len(batch))
+            (unadapted_weight * plain).backward()
+            plain_total = plain.detach() + (0.0 if plain_total is None else plain_total)
         preds.append(pred.detach().flatten(0, 1))
         reals.append(yq.flatten(0, 1))
-    return q_total, preds, reals
+    return q_total, preds, reals, plain_total

@@ -138,3 +138,42 @@ def test_an_sgd_outer_step_moves_the_weights_by_the_rate_times_the_meta_gradient
             torch.testing.assert_close(p.detach(), before[name] - 0.5 * grads[name])
     # Adam stays the default (the authors' outer optimizer).
     assert MetaSettings.from_config(small_cfg()["meta"]).optimizer == "adam"
+
+
+def test_the_unadapted_term_adds_lambda_times_the_unadapted_query_loss_gradient(
+        tiny_store, tiny_pretrained, tmp_path):
+    from fsad.adapt import MetaSettings
+    from fsad.train import Trainer, frame_shape, meta_gradient, meta_iteration, source_tasks
+
+    cfg = small_cfg(meta={"unadapted_weight": 0.5})
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
+    assert m.unadapted_weight == 0.5
+    assert MetaSettings.from_config(small_cfg()["meta"]).unadapted_weight == 0  # MAML's
+    _, tasks = source_tasks(cfg, tiny_store, "synthetic")
+    batch = tasks.sample_tasks(3, 2, torch.Generator().manual_seed(0))
+    tr = Trainer(cfg, "rgan", frame_shape(FrameStore(tiny_store)), tmp_path / "m.pt", "meta",
+                 m.lr_g, m.lr_d, {})
+    tr.load_weights(checkpoint.load(tiny_pretrained))
+
+    def gradient(**kwargs):
+        tr.G.zero_grad(set_to_none=True)
+        out = meta_gradient(tr, batch, rule, first_order=True, **kwargs)
+        return out, {n: p.grad.clone() for n, p in tr.G.named_parameters()}
+
+    (q0, _, _, plain0), maml = gradient()
+    assert plain0 is None  # not computed at lambda 0
+    tr.G.zero_grad(set_to_none=True)
+    xq, yq = (torch.stack([task[i] for task in batch]).flatten(0, 1) for i in (2, 3))
+    by_hand = tr.loss_fn(tr.G(xq), yq)
+    by_hand.backward()
+    unadapted = {n: p.grad.clone() for n, p in tr.G.named_parameters()}
+    for per_pass in (None, 1):  # one pass, or a pass per task: the same mean
+        (q1, _, _, plain1), both = gradient(unadapted_weight=0.5, tasks_per_pass=per_pass)
+        torch.testing.assert_close(q1, q0)
+        torch.testing.assert_close(plain1, by_hand.detach())
+        for name in both:
+            torch.testing.assert_close(both[name], maml[name] + 0.5 * unadapted[name])
+    # The training log shows the unadapted loss beside the adapted one.
+    stats = meta_iteration(tr, batch, rule, first_order=True, unadapted_weight=0.5)
+    assert set(stats) == {"query", "d", "unadapted"}
+    assert "unadapted" not in meta_iteration(tr, batch, rule, first_order=True)

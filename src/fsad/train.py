@@ -547,7 +547,7 @@ def meta_iteration(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                 rate.clamp_(min=0)
     d = tr.discriminator_step(torch.cat(reals), torch.cat(preds))
     stats = {"query": float(q_total), "d": d}
-    if unadapted_weight:
+    if plain is not None:
         stats["unadapted"] = float(plain)
     return stats
 
@@ -577,7 +577,7 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
         pred = split_output(out)[0]
         return tr.loss_fn(out, target) + tr.adversarial(pred), pred
 
-    q_total, preds, reals, plain_total = 0.0, [], [], None
+    q_total, plain_total, preds, reals = 0.0, 0.0, [], []
     for first in range(0, len(batch), group):
         group_tasks = zip(*batch[first:first + group], strict=True)
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
@@ -594,7 +594,7 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
                 plain = tr.loss_fn(tr.G(xq.flatten(0, 1)), yq.flatten(0, 1)) * (
                     len(xq) / len(batch))
             (unadapted_weight * plain).backward()
-            plain_total = plain.detach() + (0.0 if plain_total is None else plain_total)
+            plain_total = plain_total + plain.detach()
         preds.append(pred.detach().flatten(0, 1))
         reals.append(yq.flatten(0, 1))
-    return q_total, preds, reals, plain_total
+    return q_total, preds, reals, plain_total if unadapted_weight else None

@@ -92,6 +92,7 @@ class MetaSettings:
     snapshots: int = 10
     optimizer: str = "adam"  # the outer optimizer: adam or sgd
     unadapted_weight: float = 0.0  # lambda of the unadapted query loss in the outer objective
+    query_windows: str = "shuffled"  # or "disjoint": support and query share no frame
 
     @classmethod
     def from_config(cls, m: Mapping) -> MetaSettings:
@@ -102,7 +103,7 @@ class MetaSettings:
                    checkpoint_every=m["checkpoint_every"], grad_clip=m["grad_clip"],
                    init=m["init"], learn_inner_lr=m["learn_inner_lr"],
                    snapshots=m["snapshots"], optimizer=m["optimizer"],
-                   unadapted_weight=m["unadapted_weight"])
+                   unadapted_weight=m["unadapted_weight"], query_windows=m["query_windows"])
 
 
 def adapt(generator: nn.Module, x: torch.Tensor, y: torch.Tensor, rule: InnerRule,

@@ -495,7 +495,9 @@ def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path
              "first" if m.first_order else "second")
 
     def body() -> dict:
-        return meta_iteration(tr, tasks.sample_tasks(m.tasks, shots, tr.rng), rule,
+        batch = tasks.sample_tasks(m.tasks, shots, tr.rng,
+                                   disjoint=m.query_windows == "disjoint")
+        return meta_iteration(tr, batch, rule,
                               m.first_order, m.tasks_per_pass, m.recompute_inner,
                               m.unadapted_weight)
 

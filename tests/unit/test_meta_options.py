@@ -177,3 +177,27 @@ def test_the_unadapted_term_adds_lambda_times_the_unadapted_query_loss_gradient(
     stats = meta_iteration(tr, batch, rule, first_order=True, unadapted_weight=0.5)
     assert set(stats) == {"query", "d", "unadapted"}
     assert "unadapted" not in meta_iteration(tr, batch, rule, first_order=True)
+
+
+def test_disjoint_query_windows_reach_meta_training_and_change_its_tasks(
+        tiny_store, tiny_pretrained, tmp_path, monkeypatch):
+    from fsad.data.windows import WindowSet
+
+    drawn = []
+    original = WindowSet.sample_disjoint
+
+    def counted(self, k, generator):
+        drawn.append(k)
+        return original(self, k, generator)
+
+    monkeypatch.setattr(WindowSet, "sample_disjoint", counted)
+    out = {}
+    for mode in ("shuffled", "disjoint"):
+        cfg = small_cfg(meta={"query_windows": mode})
+        meta_train(cfg, tiny_store, "synthetic", "rgan", tiny_pretrained, 2,
+                   tmp_path / f"{mode}.pt")
+        out[mode] = checkpoint.load(tmp_path / f"{mode}.pt")["generator"]
+        if mode == "shuffled":
+            assert drawn == []
+    assert drawn and set(drawn) == {2}  # every task of both iterations, at the model's K
+    assert any(not torch.equal(out["shuffled"][n], out["disjoint"][n]) for n in out["shuffled"])

@@ -52,6 +52,25 @@ class WindowSet:
         idx = torch.randperm(len(self), generator=generator)[:n].numpy()
         return self.gather(np.sort(idx))
 
+    def sample_disjoint(self, k: int, generator: torch.Generator):
+        """K support and K query windows that share no frame: a random cut splits the
+        windows (in store order) into two runs, one side gives the support, the other the
+        query (which side, at random), and the t windows after the cut are skipped, since
+        each of them shares a frame with one before it."""
+        n = len(self)
+        if n - self.t < 2 * k:
+            raise FsadError(
+                f"disjoint support and query windows need 2K + t = {2 * k + self.t} windows "
+                f"per scene, but a scene of {self.store.path} has {n} (videos "
+                f"{', '.join(v.id for v in self.videos)}); lower K or set "
+                "meta.query_windows: shuffled")
+        cut = int(torch.randint(k, n - self.t - k + 1, (1,), generator=generator))
+        before = torch.randperm(cut, generator=generator)[:k].numpy()
+        after = cut + self.t + torch.randperm(n - self.t - cut, generator=generator)[:k].numpy()
+        support, query = (before, after) if torch.rand(1, generator=generator) < 0.5 \
+            else (after, before)
+        return (*self.gather(np.sort(support)), *self.gather(np.sort(query)))
+
 
 class SceneTasks:
     """One WindowSet per scene of a source, for MAML task sampling."""
@@ -68,12 +87,18 @@ class SceneTasks:
         self.sets = {s: WindowSet(store, by_scene[s], t) for s in self.scenes}
         self.pooled = WindowSet(store, videos, t)
 
-    def sample_tasks(self, n_tasks: int, shots: int, generator: torch.Generator):
+    def sample_tasks(self, n_tasks: int, shots: int, generator: torch.Generator,
+                     disjoint: bool = False):
         """``n_tasks`` scenes (without replacement while possible), each with K support and
-        K query windows: returns lists of (xs, ys, xq, yq)."""
+        K query windows: returns lists of (xs, ys, xq, yq). ``disjoint``: support and query
+        share no frame (WindowSet.sample_disjoint); otherwise 2K distinct windows split at
+        random."""
         order = torch.randperm(len(self.scenes), generator=generator).tolist()
         while len(order) < n_tasks:
             order += torch.randperm(len(self.scenes), generator=generator).tolist()
+        if disjoint:
+            return [self.sets[self.scenes[i]].sample_disjoint(shots, generator)
+                    for i in order[:n_tasks]]
         return [split_task(*self.sets[self.scenes[i]].sample(2 * shots, generator), shots,
                            generator) for i in order[:n_tasks]]
 

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 import torch
 
+from fsad import FsadError
 from fsad.data.store import FrameStore
 from fsad.data.windows import SceneTasks, WindowSet, sequential_windows
 
@@ -58,3 +60,37 @@ def test_the_frame_store_is_opened_read_only(tiny_store, tmp_path):
     store.frames(video.id)
     store.close()
     assert copy.read_bytes() == before
+
+
+class _Indices(WindowSet):
+    """A WindowSet whose windows are their own indices, to check which ones are drawn."""
+
+    def gather(self, idx):
+        t = torch.as_tensor(idx)
+        return t, t
+
+
+def test_disjoint_support_and_query_share_no_frame_and_take_either_side(tiny_store):
+    store = FrameStore(tiny_store)
+    ws = _Indices(store, store.select(["s00"], "train"), t=3)  # 37 windows
+    gen = torch.Generator().manual_seed(0)
+    support_first = 0
+    for _ in range(200):
+        xs, _, xq, _ = ws.sample_disjoint(5, gen)
+        assert len(set(xs.tolist())) == len(set(xq.tolist())) == 5
+        # windows s and q cover frames s..s+3 and q..q+3: disjoint when |s - q| > t
+        assert all(abs(s - q) > 3 for s in xs.tolist() for q in xq.tolist())
+        assert max(xs) < min(xq) or max(xq) < min(xs)  # one run on each side of the cut
+        support_first += int(max(xs) < min(xq))
+    assert 60 < support_first < 140
+
+
+def test_disjoint_tasks_from_a_short_scene_name_the_fix(tiny_store):
+    store = FrameStore(tiny_store)
+    tasks = SceneTasks(store, ["s00"], t=3)
+    xs, ys, xq, yq = tasks.sample_tasks(1, 4, torch.Generator().manual_seed(0),
+                                        disjoint=True)[0]
+    assert xs.shape == xq.shape == (4, 3, 1, 32, 32) and ys.shape == yq.shape == (4, 1, 32, 32)
+    with pytest.raises(FsadError, match="need 2K . t = 43 windows.*has 37.*lower K or set "
+                                         "meta.query_windows: shuffled"):
+        tasks.sample_tasks(1, 20, torch.Generator().manual_seed(0), disjoint=True)

@@ -11,7 +11,9 @@ below (``--rule OPTIMIZER:LR:STEPS[:WINDOWS_PER_STEP]``, repeatable, replaces it
 rule and model it prints, and writes to results/sweeps/validation_sweep.csv, the Eq. 2 query
 loss of the validation tasks before and after adaptation (fsad.validation, the measure of
 the validation curve) and the frame AUC of the validation scenes' own labelled test videos
-after adapting to K windows of their training videos (mean over the scenes and draws).
+after adapting to K windows of their training videos (mean over the scenes and draws),
+with the mean Eq. 2 loss of their normal and of their anomalous test frames: the contrast
+the AUC ranks, before Eq. 4's per-video normalisation.
 A meta-trained model was trained with the config's inner rule: a rule that wins for it
 here must be confirmed by meta-training with that rule (bench/meta_seeds.py).
 """
@@ -52,14 +54,18 @@ def parse_rule(text: str) -> tuple:
     return (parts[0], float(parts[1]), int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
 
 
-def validation_auc(generator, store: FrameStore, scene: str, weights: dict, t: int) -> float:
-    """Frame AUC (Eq. 4 per video, fsad.metrics) of one validation scene's test videos."""
+def validation_auc(generator, store: FrameStore, scene: str, weights: dict,
+                   t: int) -> tuple[float, float, float]:
+    """Frame AUC (Eq. 4 per video, fsad.metrics) of one validation scene's test videos, and
+    the mean Eq. 2 loss of their normal and of their anomalous frames."""
     videos = {}
     for v in store.select([scene], "test"):
         losses = [loss for _, loss, _ in predict_video(generator, store.frames(v.id), t,
                                                         weights, 128)]
         videos[v.id] = {"label": store.labels(v.id)[t:], "loss": np.array(losses)}
-    return aucs(videos)[0]
+    labels = np.concatenate([v["label"] for v in videos.values()]).astype(bool)
+    losses = np.concatenate([v["loss"] for v in videos.values()])
+    return aucs(videos)[0], float(losses[~labels].mean()), float(losses[labels].mean())
 
 
 def main() -> None:
@@ -81,22 +87,27 @@ def main() -> None:
         g0, ck = load_generator(Path(path), store)
         t, weights = ck["t"], ck["settings"]["loss"]
         tasks = ValidationTasks(store, settings, t, cfg["seed"])
-        unadapted = np.mean([validation_auc(g0, store, s, weights, t) for s in tasks.scenes])
-        print(f"{path}: validation AUC unadapted {100 * unadapted:.1f}", flush=True)
-        rows.append([path, "none", "", "", f"{unadapted:.4f}"])
+        auc, normal, anomalous = np.mean(
+            [validation_auc(g0, store, s, weights, t) for s in tasks.scenes], axis=0)
+        print(f"{path}: validation AUC unadapted {100 * auc:.1f} (test frame loss normal "
+              f"{normal:.4f}, anomalous {anomalous:.4f})", flush=True)
+        rows.append([path, "none", "", "", f"{auc:.4f}", f"{normal:.5f}", f"{anomalous:.5f}"])
         for opt, lr, steps, per_step in args.rules or RULES:
             rule = InnerRule(steps=steps, lr=lr, optimizer=opt, windows_per_step=per_step)
             before, after = tasks.measure(g0, rule, weights, ck.get("inner_lr"))
-            auc = [validation_auc(adapt(copy.deepcopy(g0), *training_windows(
-                       store, [s], t, settings.shots, draw, cfg["seed"]), rule, weights,
-                       ck.get("inner_lr")), store, s, weights, t)
-                   for s in tasks.scenes for draw in range(args.draws)]
+            auc, normal, anomalous = np.mean(
+                [validation_auc(adapt(copy.deepcopy(g0), *training_windows(
+                    store, [s], t, settings.shots, draw, cfg["seed"]), rule, weights,
+                    ck.get("inner_lr")), store, s, weights, t)
+                 for s in tasks.scenes for draw in range(args.draws)], axis=0)
             name = f"{opt} {lr:g} x{steps}" + (f" ({per_step}/step)" if per_step else "")
-            rows.append([path, name, f"{before:.5f}", f"{after:.5f}", f"{np.mean(auc):.4f}"])
+            rows.append([path, name, f"{before:.5f}", f"{after:.5f}", f"{auc:.4f}",
+                         f"{normal:.5f}", f"{anomalous:.5f}"])
             print(f"{Path(path).parent.name:>10} {name:<24} query loss {before:.4f} -> "
-                  f"{after:.4f}   validation AUC {100 * np.mean(auc):.1f}", flush=True)
+                  f"{after:.4f}   validation AUC {100 * auc:.1f} (test frame loss normal "
+                  f"{normal:.4f}, anomalous {anomalous:.4f})", flush=True)
     write_csv(Path(args.out), ["model", "rule", "loss_before", "loss_after",
-                               "validation_auc"], rows)
+                               "validation_auc", "normal_loss", "anomalous_loss"], rows)
     print(f"wrote {args.out}")
 
 

@@ -28,6 +28,7 @@ def test_validation_sweep_scores_each_model_and_rule(smoke_run, tmp_path):
         (m, rule) for m in models for rule in ("none", "sgd 0.05 x1", "adam 0.0001 x2 (1/step)")]
     for r in rows:
         assert 0 <= float(r["validation_auc"]) <= 1
+        assert float(r["normal_loss"]) > 0 and float(r["anomalous_loss"]) > 0
         if r["rule"] != "none":
             assert float(r["loss_before"]) > 0 and float(r["loss_after"]) > 0
     with pytest.raises(subprocess.CalledProcessError):

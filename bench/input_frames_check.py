@@ -27,14 +27,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fsad import config as cfgmod
 from fsad.adapt import InnerRule, adapt
 from fsad.atomic import write_csv
-from fsad.data.store import FrameStore
 from fsad.predict import predict
 from fsad.score import load_generator
-from fsad.validation import ValidationSettings, ValidationTasks
-from validation_sweep import RUN_MODELS
+from fsad.validation import ValidationTasks
+from validation_sweep import RUN_MODELS, validation_store
 
 
 def first_repeated(x: torch.Tensor) -> torch.Tensor:
@@ -72,15 +70,7 @@ def main() -> None:
     ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--out", default="results/sweeps/input_frames_check.csv")
     args = ap.parse_args()
-    cfg = cfgmod.load(args.config)
-    settings = ValidationSettings.from_config(cfg)
-    if settings is None:
-        raise SystemExit(f"{args.config} names no validation scenes (section `validation`)")
-    store_path = Path(f"results/frames/{settings.dataset}.h5")
-    if not store_path.exists():
-        ap.error(f"{store_path} not found: run this in a finished run's folder (one that "
-                 "bench/meta_seeds.py or `make run` wrote)")
-    store = FrameStore(store_path)
+    cfg, settings, store = validation_store(ap, args.config)
     rule = InnerRule.from_config(cfg["inner"])
     rows = []
     for path in args.models:

@@ -54,6 +54,21 @@ def parse_rule(text: str) -> tuple:
     return (parts[0], float(parts[1]), int(parts[2]), int(parts[3]) if len(parts) == 4 else None)
 
 
+def validation_store(ap: argparse.ArgumentParser,
+                     config: str) -> tuple[dict, ValidationSettings, FrameStore]:
+    """The config, its validation settings and the frame store of its validation scenes, in
+    the finished run's folder this is run from (``ap.error`` names the folder otherwise)."""
+    cfg = cfgmod.load(config)
+    settings = ValidationSettings.from_config(cfg)
+    if settings is None:
+        raise SystemExit(f"{config} names no validation scenes (section `validation`)")
+    path = Path(f"results/frames/{settings.dataset}.h5")
+    if not path.exists():
+        ap.error(f"{path} not found: run this in a finished run's folder (one that "
+                 "bench/meta_seeds.py or `make run` wrote)")
+    return cfg, settings, FrameStore(path)
+
+
 def validation_auc(generator, store: FrameStore, scene: str, weights: dict,
                    t: int) -> tuple[float, float, float]:
     """Frame AUC (Eq. 4 per video, fsad.metrics) of one validation scene's test videos, and
@@ -77,11 +92,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=2, help="adaptation draws per scene")
     ap.add_argument("--out", default="results/sweeps/validation_sweep.csv")
     args = ap.parse_args()
-    cfg = cfgmod.load(args.config)
-    settings = ValidationSettings.from_config(cfg)
-    if settings is None:
-        raise SystemExit(f"{args.config} names no validation scenes (section `validation`)")
-    store = FrameStore(f"results/frames/{settings.dataset}.h5")
+    cfg, settings, store = validation_store(ap, args.config)
     rows = []
     for path in args.models:
         g0, ck = load_generator(Path(path), store)

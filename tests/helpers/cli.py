@@ -52,3 +52,16 @@ def files(folder: Path) -> list[str]:
     """Every path under ``folder``, relative, sorted (empty when it does not exist)."""
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() \
         else []
+
+
+def assert_bench_script_names_its_run_folder(script: str, tmp_path: Path) -> None:
+    """A bench script that runs in a finished run's folder, started elsewhere, exits 2 with
+    the frame store it missed and where to run it, and writes nothing."""
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(repo / "bench" / script),
+                           "--config", str(repo / "config/config.yaml")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "results/frames/synthetic.h5 not found: run this in a finished run's folder" \
+        in done.stderr
+    assert not (tmp_path / "results").exists()

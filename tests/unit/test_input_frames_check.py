@@ -1,12 +1,12 @@
 """bench/input_frames_check.py: the input variants that show whether a generator uses its
 first input frames (its figures are in docs/benchmarks.md)."""
 
-import subprocess
 import sys
 
 import torch
 
 from tests.conftest import REPO
+from tests.helpers.cli import assert_bench_script_names_its_run_folder
 
 sys.path.insert(0, str(REPO / "bench"))
 from input_frames_check import VARIANTS, first_repeated, static  # noqa: E402
@@ -25,10 +25,4 @@ def test_the_variants_replace_the_earlier_frames_and_keep_the_last():
 
 
 def test_outside_a_run_folder_the_script_says_where_to_run_it(tmp_path):
-    done = subprocess.run([sys.executable, str(REPO / "bench/input_frames_check.py"),
-                           "--config", str(REPO / "config/config.yaml")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert "results/frames/synthetic.h5 not found: run this in a finished run's folder" \
-        in done.stderr
-    assert not (tmp_path / "results").exists()
+    assert_bench_script_names_its_run_folder("input_frames_check.py", tmp_path)

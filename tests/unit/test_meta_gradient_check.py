@@ -9,6 +9,7 @@ from fsad.adapt import InnerRule
 from fsad.data.store import FrameStore
 from fsad.train import Trainer, frame_shape, meta_gradient, source_tasks
 from tests.conftest import REPO
+from tests.helpers.cli import assert_bench_script_names_its_run_folder
 from tests.helpers.configs import small_cfg
 
 sys.path.insert(0, str(REPO / "bench"))
@@ -67,12 +68,4 @@ def test_per_task_gradients_average_to_the_meta_batch_gradient(tiny_store, tiny_
 
 
 def test_outside_a_run_folder_the_script_says_where_to_run_it(tmp_path):
-    import subprocess
-
-    done = subprocess.run([sys.executable, str(REPO / "bench/meta_gradient_check.py"),
-                           "--config", str(REPO / "config/config.yaml")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert "results/frames/synthetic.h5 not found: run this in a finished run's folder" \
-        in done.stderr
-    assert not (tmp_path / "results").exists()
+    assert_bench_script_names_its_run_folder("meta_gradient_check.py", tmp_path)

@@ -40,7 +40,7 @@ from fsad.config import fingerprint, source_parts
 from fsad.data.store import FrameStore, StoreUnion
 from fsad.data.windows import SceneTasks
 from fsad.device import autocast, pick, prepare
-from fsad.losses import lsgan_discriminator, lsgan_generator, objective
+from fsad.losses import frame_loss, lsgan_discriminator, lsgan_generator, objective
 from fsad.models import build, split_output
 
 log = logging.getLogger("fsad")
@@ -84,6 +84,8 @@ class Trainer:
         self.keep_previous = True  # rotate state.pt to state.prev.pt on the next save
         self.adv = cfg["loss"]["adversarial"]
         self.loss_fn = objective(cfg["loss"])
+        self.loss_weights = cfg["loss"]
+        self.pseudo = cfg["loss"]["pseudo_anomaly_weight"]
         self.collapse_warned = False
         # Generator snapshots at evenly spaced steps, for the validation curve
         # (fsad.validation): part of the training state, written as snapshots.pt at the end.
@@ -230,6 +232,17 @@ class Trainer:
     def adversarial(self, pred: torch.Tensor) -> torch.Tensor:
         return self.adv * lsgan_generator(self.D(pred)) if self.adv else pred.new_zeros(())
 
+    def contrast(self, pred: torch.Tensor, target: torch.Tensor, pseudo_pred: torch.Tensor,
+                 pseudo_target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pseudo-anomaly term (``loss.pseudo_anomaly_weight`` mu) and the mean Eq. 2
+        loss of the pseudo-anomalous windows: mu times the normal windows' mean Eq. 2 loss
+        over the pseudo-anomalous windows' one. Lowering it widens the gap between the
+        two, the contrast the anomaly score ranks; as a ratio it is bounded below by 0 and
+        its push on the pseudo-anomalous loss fades as that loss grows."""
+        normal = frame_loss(pred, target, self.loss_weights).mean()
+        pseudo = frame_loss(pseudo_pred, pseudo_target, self.loss_weights).mean()
+        return self.pseudo * normal / pseudo, pseudo
+
     def loop(self, total: int, every: int, body, desc: str) -> None:
         """Run ``body()`` until step ``total``, checkpointing and logging on the way."""
         bar = tqdm(total=total, initial=self.step, desc=desc, disable=None)
@@ -336,6 +349,12 @@ def _canonical(snapshot: dict) -> dict:
             for part, tensors in snapshot.items()}
 
 
+def _head(out, k: int):
+    """The first k samples of a generator's output (a prediction, or a tuple of per-sample
+    tensors: prediction and regulariser)."""
+    return tuple(o[:k] for o in out) if isinstance(out, tuple) else out[:k]
+
+
 def _key(name: str) -> str:
     """A parameter name as a ParameterDict key (no dots allowed there)."""
     return name.replace(".", "__")
@@ -419,26 +438,36 @@ def pretrain(cfg: dict, frames: Frames, source: str, backbone: str, out: Path) -
              len(tasks.scenes), len(tasks.pooled), p["steps"], p["batch_size"])
 
     def body() -> dict:
-        return pretrain_step(tr, *tasks.pooled.sample(p["batch_size"], tr.rng))
+        batch = tasks.pooled.sample(p["batch_size"], tr.rng)
+        if tr.pseudo:
+            batch += tasks.pooled.sample_pseudo_anomalies(p["batch_size"], tr.rng)
+        return pretrain_step(tr, *batch)
 
     tr.loop(p["steps"], p["checkpoint_every"], body, "pretrain")
     tr.finish()
 
 
-def pretrain_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor) -> dict:
-    """One standard GAN step: generator (Eq. 2 + adversarial), then discriminator (Eq. 3)."""
+def pretrain_step(tr: Trainer, x: torch.Tensor, y: torch.Tensor,
+                  xp: torch.Tensor | None = None, yp: torch.Tensor | None = None) -> dict:
+    """One standard GAN step: generator (Eq. 2 + adversarial, + the pseudo-anomaly term on
+    the windows xp, yp when given), then discriminator (Eq. 3)."""
     x, y = x.to(tr.device), y.to(tr.device)
     with autocast(tr.device):
         out = tr.G(x)
         pred = split_output(out)[0]
         loss = tr.loss_fn(out, y)
         adv = tr.adversarial(pred)
+        total, stats = loss + adv, {}
+        if xp is not None:
+            pseudo_pred = split_output(tr.G(xp.to(tr.device)))[0]
+            term, pseudo = tr.contrast(pred, y, pseudo_pred, yp.to(tr.device))
+            total, stats = total + term, {"pseudo": pseudo.item()}
     tr.opt_g.zero_grad(set_to_none=True)
-    (loss + adv).backward()
+    total.backward()
     tr.clip_gradients(tr.G)
     tr.opt_g.step()
     d = tr.discriminator_step(y, pred)
-    return {"g": loss.item(), "adv": adv.item(), "d": d}
+    return {"g": loss.item(), "adv": adv.item(), **stats, "d": d}
 
 
 def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path | None,
@@ -496,7 +525,8 @@ def meta_train(cfg: dict, frames: Frames, source: str, backbone: str, init: Path
 
     def body() -> dict:
         batch = tasks.sample_tasks(m.tasks, shots, tr.rng,
-                                   disjoint=m.query_windows == "disjoint")
+                                   disjoint=m.query_windows == "disjoint",
+                                   pseudo_anomalies=bool(tr.pseudo))
         return meta_iteration(tr, batch, rule,
                               m.first_order, m.tasks_per_pass, m.recompute_inner,
                               m.unadapted_weight)
@@ -571,18 +601,32 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
     once): one batched pass per inner step for the whole group, at the memory of that many
     tasks. The losses stay on the device until the end (one host synchronisation).
     ``recompute``: second order with the inner steps' graphs rebuilt during the backward
-    (``meta.recompute_inner``), one task per pass."""
+    (``meta.recompute_inner``), one task per pass.
+
+    With ``loss.pseudo_anomaly_weight`` the second half of each task's query windows are
+    pseudo-anomalies (``SceneTasks.sample_tasks``): the adapted weights' outer objective
+    adds the pseudo-anomaly term (``Trainer.contrast``) on them; everything else sees the
+    normal half only."""
     theta = meta.parameters(tr.G)
     group = tasks_per_pass or len(batch)
 
     def query(out, target):
         pred = split_output(out)[0]
-        return tr.loss_fn(out, target) + tr.adversarial(pred), pred
+        if not tr.pseudo:
+            return tr.loss_fn(out, target) + tr.adversarial(pred), pred
+        k = target.shape[0] // 2
+        term, _ = tr.contrast(pred[:k], target[:k], pred[k:], target[k:])
+        return (tr.loss_fn(_head(out, k), target[:k]) + tr.adversarial(pred[:k]) + term,
+                pred[:k])
 
     q_total, plain_total, preds, reals = 0.0, 0.0, [], []
     for first in range(0, len(batch), group):
         group_tasks = zip(*batch[first:first + group], strict=True)
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
+        if tr.pseudo:  # the normal query windows, for the unadapted term and the critic
+            xq_normal, yq_normal = xq[:, :xs.shape[1]], yq[:, :xs.shape[1]]
+        else:
+            xq_normal, yq_normal = xq, yq
         with autocast(tr.device):
             q_loss, pred = meta.query_losses(
                 tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query, steps=rule.steps,
@@ -593,10 +637,10 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
         q_total = q_total + q_loss.detach().sum() / len(batch)
         if unadapted_weight:
             with autocast(tr.device):  # the group's windows in one pass: a mean over them
-                plain = tr.loss_fn(tr.G(xq.flatten(0, 1)), yq.flatten(0, 1)) * (
+                plain = tr.loss_fn(tr.G(xq_normal.flatten(0, 1)), yq_normal.flatten(0, 1)) * (
                     len(xq) / len(batch))
             (unadapted_weight * plain).backward()
             plain_total = plain_total + plain.detach()
         preds.append(pred.detach().flatten(0, 1))
-        reals.append(yq.flatten(0, 1))
+        reals.append(yq_normal.flatten(0, 1))
     return q_total, preds, reals, plain_total if unadapted_weight else None

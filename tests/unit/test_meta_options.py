@@ -8,7 +8,7 @@ from fsad import FsadError, checkpoint
 from fsad.adapt import InnerRule, adapt
 from fsad.data.store import FrameStore
 from fsad.score import load_generator
-from fsad.train import meta_train, snapshot_steps
+from fsad.train import meta_train, pretrain, snapshot_steps
 from fsad.validation import ValidationSettings, ValidationTasks, curve
 from tests.helpers.configs import small_cfg
 
@@ -201,3 +201,59 @@ def test_disjoint_query_windows_reach_meta_training_and_change_its_tasks(
             assert drawn == []
     assert drawn and set(drawn) == {2}  # every task of both iterations, at the model's K
     assert any(not torch.equal(out["shuffled"][n], out["disjoint"][n]) for n in out["shuffled"])
+
+
+def test_the_pseudo_anomaly_term_is_mu_times_normal_over_pseudo_loss_of_the_adapted_weights(
+        tiny_store, tiny_pretrained, tmp_path):
+    """meta_gradient with loss.pseudo_anomaly_weight against the objective written out by
+    hand: the query's first half is normal (Eq. 2, adversarial, the critic's input), its
+    second half pseudo-anomalous (the denominator of the term)."""
+    from fsad import meta
+    from fsad.adapt import MetaSettings
+    from fsad.losses import frame_loss
+    from fsad.train import Trainer, frame_shape, meta_gradient, source_tasks
+
+    mu = 0.3
+    cfg = small_cfg(loss={"pseudo_anomaly_weight": mu})
+    m, rule = MetaSettings.from_config(cfg["meta"]), InnerRule.from_config(cfg["inner"])
+    _, tasks = source_tasks(cfg, tiny_store, "synthetic")
+    batch = tasks.sample_tasks(2, 2, torch.Generator().manual_seed(0), pseudo_anomalies=True)
+    tr = Trainer(cfg, "rgan", frame_shape(FrameStore(tiny_store)), tmp_path / "m.pt", "meta",
+                 m.lr_g, m.lr_d, {})
+    tr.load_weights(checkpoint.load(tiny_pretrained))
+    q, preds, reals, _ = meta_gradient(tr, batch, rule, first_order=True)
+    got = {n: p.grad.clone() for n, p in tr.G.named_parameters()}
+    assert torch.cat(reals).shape[0] == torch.cat(preds).shape[0] == 2 * 2  # normal only
+
+    tr.G.zero_grad(set_to_none=True)
+    theta, total = meta.parameters(tr.G), 0.0
+    for xs, ys, xq, yq in batch:
+        fast = meta.inner_loop(tr.G, theta, xs, ys, tr.loss_fn, rule.steps, rule.lr,
+                               rule.optimizer, first_order=True)
+        pred = torch.func.functional_call(tr.G, fast, (xq,))
+        normal = frame_loss(pred[:2], yq[:2], cfg["loss"]).mean()
+        pseudo = frame_loss(pred[2:], yq[2:], cfg["loss"]).mean()
+        task = normal + tr.adversarial(pred[:2]) + mu * normal / pseudo
+        (task / len(batch)).backward()
+        total += task.detach() / len(batch)
+    torch.testing.assert_close(q, total)
+    for name, p in tr.G.named_parameters():
+        torch.testing.assert_close(got[name], p.grad)
+
+
+def test_the_pseudo_anomaly_term_reaches_pre_and_meta_training_and_changes_their_models(
+        tiny_store, tmp_path, caplog):
+    import logging
+
+    models = {}
+    for mu in (0, 0.5):
+        cfg = small_cfg(loss={"pseudo_anomaly_weight": mu})
+        out = tmp_path / f"mu{mu}"
+        with caplog.at_level(logging.INFO, logger="fsad"):
+            caplog.clear()
+            pretrain(cfg, tiny_store, "synthetic", "rgan", out / "pre.pt")
+        assert ("pseudo=" in caplog.text) == bool(mu)  # its loss is in the training log
+        meta_train(cfg, tiny_store, "synthetic", "rgan", out / "pre.pt", 2, out / "meta.pt")
+        models[mu] = [checkpoint.load(out / f)["generator"] for f in ("pre.pt", "meta.pt")]
+    for plain, contrasted in zip(models[0], models[0.5], strict=True):
+        assert any(not torch.equal(plain[n], contrasted[n]) for n in plain)

@@ -2,6 +2,8 @@
 
 A window starting at frame s of a video is x = frames[s : s+t], y = frames[s+t]. Tasks for
 meta-learning are scenes: K support and K query windows, all distinct, from one scene.
+Pseudo-anomalies (``WindowSet.sample_pseudo_anomalies``) are windows cut from the same
+normal frames with motion the scene's clips do not show: played backwards, or faster.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from fsad.data.store import FrameStore, StoredVideo, StoreUnion
 def to_tensor(frames: np.ndarray) -> torch.Tensor:
     """uint8 (..., H, W, C) -> float32 (..., C, H, W) in [0, 1]."""
     return torch.from_numpy(np.ascontiguousarray(frames)).movedim(-1, -3).float().div_(255.0)
+
+
+# Speed-ups of the sped-up pseudo-anomalies: 2 to 4 times the scene's own motion.
+PSEUDO_SPEEDUPS = (2, 3, 4)
 
 
 class WindowSet:
@@ -37,6 +43,36 @@ class WindowSet:
                 self.start[i]:self.start[i] + self.t + 1]
             for i in idx])
         clips = to_tensor(clips)
+        return clips[:, :-1], clips[:, -1]
+
+    def sample_pseudo_anomalies(self, n: int, generator: torch.Generator
+                                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """n windows of motion the scene's normal clips do not show, made from those clips
+        (pseudo-anomalies, as in Astrid et al., "Learning Not to Reconstruct Anomalies",
+        BMVC 2021): windows 0, 2, 4, ... are played backwards (x = frames s+t .. s+1,
+        y = frame s: the objects move against their direction), windows 1, 3, ... faster
+        (every r-th frame, r drawn from PSEUDO_SPEEDUPS per window). Where no video is long
+        enough for a sped-up window, every window is played backwards."""
+        def draw(high: int) -> int:
+            return int(torch.randint(high, (1,), generator=generator))
+
+        clips = []
+        for i in range(n):
+            rate = PSEUDO_SPEEDUPS[draw(len(PSEUDO_SPEEDUPS))] if i % 2 else 1
+            span = self.t * rate + 1
+            fits = [j for j, v in enumerate(self.videos) if v.length >= span]
+            if rate == 1 or not fits:
+                w = draw(len(self))
+                video, start = self.videos[self.video_index[w]], self.start[w]
+                clips.append(self.store.frames(video.id)[start:start + self.t + 1][::-1])
+                continue
+            # a start drawn uniformly over every video's room for one span
+            room = np.cumsum([self.videos[j].length - span + 1 for j in fits])
+            w = draw(int(room[-1]))
+            j = int(np.searchsorted(room, w, side="right"))
+            start = w - (int(room[j - 1]) if j else 0)
+            clips.append(self.store.frames(self.videos[fits[j]].id)[start:start + span:rate])
+        clips = to_tensor(np.stack(clips))
         return clips[:, :-1], clips[:, -1]
 
     def sample(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,19 +124,26 @@ class SceneTasks:
         self.pooled = WindowSet(store, videos, t)
 
     def sample_tasks(self, n_tasks: int, shots: int, generator: torch.Generator,
-                     disjoint: bool = False):
+                     disjoint: bool = False, pseudo_anomalies: bool = False):
         """``n_tasks`` scenes (without replacement while possible), each with K support and
         K query windows: returns lists of (xs, ys, xq, yq). ``disjoint``: support and query
         share no frame (WindowSet.sample_disjoint); otherwise 2K distinct windows split at
-        random."""
+        random. ``pseudo_anomalies``: K pseudo-anomalous windows of the scene follow the K
+        query windows (xq, yq then hold 2K)."""
         order = torch.randperm(len(self.scenes), generator=generator).tolist()
         while len(order) < n_tasks:
             order += torch.randperm(len(self.scenes), generator=generator).tolist()
-        if disjoint:
-            return [self.sets[self.scenes[i]].sample_disjoint(shots, generator)
-                    for i in order[:n_tasks]]
-        return [split_task(*self.sets[self.scenes[i]].sample(2 * shots, generator), shots,
-                           generator) for i in order[:n_tasks]]
+        tasks = []
+        for i in order[:n_tasks]:
+            windows = self.sets[self.scenes[i]]
+            task = (windows.sample_disjoint(shots, generator) if disjoint else
+                    split_task(*windows.sample(2 * shots, generator), shots, generator))
+            if pseudo_anomalies:
+                xs, ys, xq, yq = task
+                xp, yp = windows.sample_pseudo_anomalies(shots, generator)
+                task = (xs, ys, torch.cat([xq, xp]), torch.cat([yq, yp]))
+            tasks.append(task)
+        return tasks
 
 
 def split_task(x: torch.Tensor, y: torch.Tensor, shots: int, generator: torch.Generator):

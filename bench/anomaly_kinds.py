@@ -1,0 +1,117 @@
+"""Which anomalies does a model see? Per anomaly kind of the validation scenes' labelled
+test videos: the mean Eq. 2 loss of its frames and the AUC of its frames against the normal
+frames (Eq. 4 scores, as the frame AUC ranks them), each model adapted by the config's inner
+rule to K windows of each scene's training videos (the draws of bench/validation_sweep.py).
+
+Run from a finished run's folder of the synthetic benchmark (the kinds are the `kind` column
+of the generator's per-frame labels, results/raw/<dataset>/<scene>/testing/<NN>.csv):
+
+    python bench/anomaly_kinds.py [--config config/config.yaml] [--draws 2] [MODEL.pt ...]
+
+Prints and writes results/sweeps/anomaly_kinds.csv: model, kind, frames, mean loss, AUC
+against the normal frames. Reads only the validation scenes, never a target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from fsad import FsadError
+from fsad.adapt import InnerRule, adapt, training_windows
+from fsad.atomic import write_csv
+from fsad.data.store import FrameStore
+from fsad.metrics import minmax
+from fsad.score import load_generator, predict_video
+from validation_sweep import RUN_MODELS, validation_store
+
+
+def frame_kinds(raw: Path, video_id: str, labels: np.ndarray) -> np.ndarray:
+    """The per-frame kind ("normal", "speed", ...) of one synthetic test video
+    (``<scene>/test/<NN>`` in the store), checked against the store's labels."""
+    scene, _, name = video_id.split("/")
+    path = raw / scene / "testing" / f"{name}.csv"
+    if not path.exists():
+        raise FsadError(f"{path} not found: the anomaly kinds come from the synthetic "
+                        "benchmark's per-frame labels (results/raw/synthetic)")
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    kinds = np.array([r["kind"] for r in rows])
+    if not np.array_equal(np.array([int(r["label"]) for r in rows]), labels):
+        raise FsadError(f"{path}: its labels differ from those of the frame store; "
+                        "extract the frames again")
+    return kinds
+
+
+def kind_table(videos: list[dict]) -> list[tuple[str, int, float, float]]:
+    """(kind, frames, mean loss, AUC against the normal frames) per kind, from videos with
+    per-frame "loss" and "kind": the scores are Eq. 4 (min-max per video), pooled."""
+    from sklearn.metrics import roc_auc_score
+
+    kinds = np.concatenate([v["kind"] for v in videos])
+    losses = np.concatenate([v["loss"] for v in videos])
+    scores = np.concatenate([minmax(v["loss"]) for v in videos])
+    normal = kinds == "normal"
+    rows = [("normal", int(normal.sum()), float(losses[normal].mean()), float("nan"))]
+    for kind in sorted(set(kinds) - {"normal"}):
+        mask = kinds == kind
+        auc = roc_auc_score(np.r_[np.zeros(normal.sum()), np.ones(mask.sum())],
+                            np.r_[scores[normal], scores[mask]])
+        rows.append((kind, int(mask.sum()), float(losses[mask].mean()), float(auc)))
+    return rows
+
+
+def adapted_videos(generator, store: FrameStore, raw: Path, scenes: list[str], rule, weights,
+                   inner_lr, t: int, shots: int, draws: int, seed: int) -> list[dict]:
+    """Per-frame loss and kind of every validation test video, the generator adapted to
+    each scene ``draws`` times (``rule`` None: unadapted, once)."""
+    out = []
+    for scene in scenes:
+        for draw in range(draws if rule else 1):
+            net = generator if rule is None else adapt(
+                copy.deepcopy(generator), *training_windows(store, [scene], t, shots, draw,
+                                                            seed), rule, weights, inner_lr)
+            for v in store.select([scene], "test"):
+                loss = np.array([x for _, x, _ in predict_video(net, store.frames(v.id), t,
+                                                                 weights, 128)])
+                out.append({"loss": loss,
+                            "kind": frame_kinds(raw, v.id, store.labels(v.id))[t:]})
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default="config/config.yaml")
+    ap.add_argument("models", nargs="*", default=RUN_MODELS)
+    ap.add_argument("--draws", type=int, default=2, help="adaptation draws per scene")
+    ap.add_argument("--out", default="results/sweeps/anomaly_kinds.csv")
+    args = ap.parse_args()
+    cfg, settings, store = validation_store(ap, args.config)
+    raw = Path(f"results/raw/{settings.dataset}")
+    rule = InnerRule.from_config(cfg["inner"])
+    scenes = sorted({v.scene for v in store.select(settings.scenes, "test")})
+    rows = []
+    for path in args.models:
+        generator, ck = load_generator(Path(path), store)
+        t, weights = ck["t"], ck["settings"]["loss"]
+        for label, r in (("unadapted", None), ("adapted", rule)):
+            videos = adapted_videos(generator, store, raw, scenes, r, weights,
+                                    ck.get("inner_lr"), t, settings.shots, args.draws,
+                                    cfg["seed"])
+            print(f"{path} ({label})", flush=True)
+            for kind, n, loss, auc in kind_table(videos):
+                rows.append([path, label, kind, n, f"{loss:.5f}",
+                             "" if auc != auc else f"{auc:.4f}"])
+                print(f"  {kind:<11} {n:>5} frames  loss {loss:.4f}"
+                      + ("" if auc != auc else f"  AUC {100 * auc:.1f}"), flush=True)
+    write_csv(Path(args.out), ["model", "adaptation", "kind", "frames", "mean_loss",
+                               "auc_vs_normal"], rows)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

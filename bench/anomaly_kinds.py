@@ -9,7 +9,10 @@ of the generator's per-frame labels, results/raw/<dataset>/<scene>/testing/<NN>.
     python bench/anomaly_kinds.py [--config config/config.yaml] [--draws 2] [MODEL.pt ...]
 
 Prints and writes results/sweeps/anomaly_kinds.csv: model, kind, frames, mean loss, AUC
-against the normal frames. Reads only the validation scenes, never a target.
+against the normal frames. Below them, the same model's mean loss on windows cut from the
+scenes' normal training videos (``windows: normal``) and on pseudo-anomalies made from
+them (``windows: backwards``, ``windows: faster``; fsad.data.windows), the contrast that
+`loss.pseudo_anomaly_weight` trains for. Reads only the validation scenes, never a target.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from fsad import FsadError
 from fsad.adapt import InnerRule, adapt, training_windows
 from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
+from fsad.data.windows import WindowSet
 from fsad.metrics import minmax
+from fsad.predict import predict
 from fsad.score import load_generator, predict_video
 from validation_sweep import RUN_MODELS, validation_store
 
@@ -65,12 +71,22 @@ def kind_table(videos: list[dict]) -> list[tuple[str, int, float, float]]:
     return rows
 
 
+# Windows per scene for the normal and pseudo-anomalous window losses.
+WINDOWS = 16
+
+
 def adapted_videos(generator, store: FrameStore, raw: Path, scenes: list[str], rule, weights,
-                   inner_lr, t: int, shots: int, draws: int, seed: int) -> list[dict]:
-    """Per-frame loss and kind of every validation test video, the generator adapted to
+                   inner_lr, t: int, shots: int, draws: int, seed: int
+                   ) -> tuple[list[dict], dict[str, list[float]]]:
+    """Per-frame loss and kind of every validation test video, and the mean loss of normal,
+    backwards and faster windows of each scene's training videos, the generator adapted to
     each scene ``draws`` times (``rule`` None: unadapted, once)."""
-    out = []
+    out, windows = [], {"normal": [], "backwards": [], "faster": []}
     for scene in scenes:
+        normal = WindowSet(store, store.select([scene], "train"), t)
+        gen = torch.Generator().manual_seed(seed * 100_003 + 77_777)
+        xn, yn = normal.sample(WINDOWS, gen)
+        xp, yp = normal.sample_pseudo_anomalies(2 * WINDOWS, gen)  # backwards, faster, ...
         for draw in range(draws if rule else 1):
             net = generator if rule is None else adapt(
                 copy.deepcopy(generator), *training_windows(store, [scene], t, shots, draw,
@@ -80,7 +96,11 @@ def adapted_videos(generator, store: FrameStore, raw: Path, scenes: list[str], r
                                                                  weights, 128)])
                 out.append({"loss": loss,
                             "kind": frame_kinds(raw, v.id, store.labels(v.id))[t:]})
-    return out
+            windows["normal"].append(float(np.mean(predict(net, xn, yn, weights)[0])))
+            pseudo = predict(net, xp, yp, weights)[0]
+            windows["backwards"].append(float(np.mean(pseudo[0::2])))
+            windows["faster"].append(float(np.mean(pseudo[1::2])))
+    return out, windows
 
 
 def main() -> None:
@@ -99,7 +119,7 @@ def main() -> None:
         generator, ck = load_generator(Path(path), store)
         t, weights = ck["t"], ck["settings"]["loss"]
         for label, r in (("unadapted", None), ("adapted", rule)):
-            videos = adapted_videos(generator, store, raw, scenes, r, weights,
+            videos, windows = adapted_videos(generator, store, raw, scenes, r, weights,
                                     ck.get("inner_lr"), t, settings.shots, args.draws,
                                     cfg["seed"])
             print(f"{path} ({label})", flush=True)
@@ -108,6 +128,10 @@ def main() -> None:
                              "" if auc != auc else f"{auc:.4f}"])
                 print(f"  {kind:<11} {n:>5} frames  loss {loss:.4f}"
                       + ("" if auc != auc else f"  AUC {100 * auc:.1f}"), flush=True)
+            for name, values in windows.items():
+                rows.append([path, label, f"windows: {name}", WINDOWS * len(scenes),
+                             f"{np.mean(values):.5f}", ""])
+                print(f"  windows: {name:<10} loss {np.mean(values):.4f}", flush=True)
     write_csv(Path(args.out), ["model", "adaptation", "kind", "frames", "mean_loss",
                                "auc_vs_normal"], rows)
     print(f"wrote {args.out}")

@@ -8,11 +8,15 @@ of the generator's per-frame labels, results/raw/<dataset>/<scene>/testing/<NN>.
 
     python bench/anomaly_kinds.py [--config config/config.yaml] [--draws 2] [MODEL.pt ...]
 
-Prints and writes results/sweeps/anomaly_kinds.csv: model, kind, frames, mean loss, AUC
-against the normal frames. Below them, the same model's mean loss on windows cut from the
-scenes' normal training videos (``windows: normal``) and on pseudo-anomalies made from
-them (``windows: backwards``, ``windows: faster``; fsad.data.windows), the contrast that
-`loss.pseudo_anomaly_weight` trains for. Reads only the validation scenes, never a target.
+Two frame scores: Eq. 2 over the whole frame (the paper's, what fsad scores with) and,
+for comparison, the largest mean absolute error of the prediction over 16 x 16 patches
+(stride 8): an object that moves wrongly changes a few patches, which the frame mean
+dilutes. Prints and writes results/sweeps/anomaly_kinds.csv: model, adaptation, score,
+kind, frames, mean score, AUC against the normal frames. Below them, the same model's mean
+Eq. 2 loss on windows cut from the scenes' normal training videos (``windows: normal``)
+and on pseudo-anomalies made from them (``windows: backwards``, ``windows: faster``;
+fsad.data.windows), the contrast that `loss.pseudo_anomaly_weight` trains for. Reads only
+the validation scenes, never a target.
 """
 
 from __future__ import annotations
@@ -24,15 +28,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from fsad import FsadError
 from fsad.adapt import InnerRule, adapt, training_windows
 from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
-from fsad.data.windows import WindowSet
+from fsad.data.windows import WindowSet, sequential_windows
+from fsad.losses import frame_loss
 from fsad.metrics import minmax
+from fsad.models import split_output
 from fsad.predict import predict
-from fsad.score import load_generator, predict_video
+from fsad.score import load_generator
 from validation_sweep import RUN_MODELS, validation_store
 
 
@@ -54,8 +61,9 @@ def frame_kinds(raw: Path, video_id: str, labels: np.ndarray) -> np.ndarray:
 
 
 def kind_table(videos: list[dict]) -> list[tuple[str, int, float, float]]:
-    """(kind, frames, mean loss, AUC against the normal frames) per kind, from videos with
-    per-frame "loss" and "kind": the scores are Eq. 4 (min-max per video), pooled."""
+    """(kind, frames, mean loss, AUC against the normal frames) per kind, and for every
+    anomalous frame ("any anomaly"), from videos with per-frame "loss" and "kind": the
+    scores are Eq. 4 (min-max per video), pooled over the videos."""
     from sklearn.metrics import roc_auc_score
 
     kinds = np.concatenate([v["kind"] for v in videos])
@@ -63,8 +71,8 @@ def kind_table(videos: list[dict]) -> list[tuple[str, int, float, float]]:
     scores = np.concatenate([minmax(v["loss"]) for v in videos])
     normal = kinds == "normal"
     rows = [("normal", int(normal.sum()), float(losses[normal].mean()), float("nan"))]
-    for kind in sorted(set(kinds) - {"normal"}):
-        mask = kinds == kind
+    for kind in ["any anomaly", *sorted(set(kinds) - {"normal"})]:
+        mask = ~normal if kind == "any anomaly" else kinds == kind
         auc = roc_auc_score(np.r_[np.zeros(normal.sum()), np.ones(mask.sum())],
                             np.r_[scores[normal], scores[mask]])
         rows.append((kind, int(mask.sum()), float(losses[mask].mean()), float(auc)))
@@ -73,12 +81,27 @@ def kind_table(videos: list[dict]) -> list[tuple[str, int, float, float]]:
 
 # Windows per scene for the normal and pseudo-anomalous window losses.
 WINDOWS = 16
+PATCH = 16  # side of the patches of the patch score, taken at stride PATCH // 2
+
+
+@torch.no_grad()
+def frame_scores(net, frames: np.ndarray, t: int, weights: dict) -> dict[str, np.ndarray]:
+    """Per frame from t on: the Eq. 2 loss, and the largest mean absolute error over the
+    frame's PATCH x PATCH patches."""
+    net.eval()
+    eq2, patch = [], []
+    for _, x, y in sequential_windows(frames, t, 128):
+        pred = split_output(net(x))[0].float()
+        eq2 += frame_loss(pred, y, weights).tolist()
+        error = (pred - y).abs().mean(1, keepdim=True)
+        patch += F.avg_pool2d(error, PATCH, PATCH // 2).flatten(1).amax(1).tolist()
+    return {"Eq. 2": np.array(eq2), "patch": np.array(patch)}
 
 
 def adapted_videos(generator, store: FrameStore, raw: Path, scenes: list[str], rule, weights,
                    inner_lr, t: int, shots: int, draws: int, seed: int
                    ) -> tuple[list[dict], dict[str, list[float]]]:
-    """Per-frame loss and kind of every validation test video, and the mean loss of normal,
+    """Per-frame scores and kind of every validation test video, and the mean loss of normal,
     backwards and faster windows of each scene's training videos, the generator adapted to
     each scene ``draws`` times (``rule`` None: unadapted, once)."""
     out, windows = [], {"normal": [], "backwards": [], "faster": []}
@@ -92,9 +115,7 @@ def adapted_videos(generator, store: FrameStore, raw: Path, scenes: list[str], r
                 copy.deepcopy(generator), *training_windows(store, [scene], t, shots, draw,
                                                             seed), rule, weights, inner_lr)
             for v in store.select([scene], "test"):
-                loss = np.array([x for _, x, _ in predict_video(net, store.frames(v.id), t,
-                                                                 weights, 128)])
-                out.append({"loss": loss,
+                out.append({**frame_scores(net, store.frames(v.id), t, weights),
                             "kind": frame_kinds(raw, v.id, store.labels(v.id))[t:]})
             windows["normal"].append(float(np.mean(predict(net, xn, yn, weights)[0])))
             pseudo = predict(net, xp, yp, weights)[0]
@@ -123,16 +144,18 @@ def main() -> None:
                                     ck.get("inner_lr"), t, settings.shots, args.draws,
                                     cfg["seed"])
             print(f"{path} ({label})", flush=True)
-            for kind, n, loss, auc in kind_table(videos):
-                rows.append([path, label, kind, n, f"{loss:.5f}",
-                             "" if auc != auc else f"{auc:.4f}"])
-                print(f"  {kind:<11} {n:>5} frames  loss {loss:.4f}"
-                      + ("" if auc != auc else f"  AUC {100 * auc:.1f}"), flush=True)
+            for score in ("Eq. 2", "patch"):
+                table = kind_table([{"loss": v[score], "kind": v["kind"]} for v in videos])
+                for kind, n, mean, auc in table:
+                    rows.append([path, label, score, kind, n, f"{mean:.5f}",
+                                 "" if auc != auc else f"{auc:.4f}"])
+                    print(f"  {score:<6} {kind:<11} {n:>5} frames  mean {mean:.4f}"
+                          + ("" if auc != auc else f"  AUC {100 * auc:.1f}"), flush=True)
             for name, values in windows.items():
-                rows.append([path, label, f"windows: {name}", WINDOWS * len(scenes),
+                rows.append([path, label, "Eq. 2", f"windows: {name}", WINDOWS * len(scenes),
                              f"{np.mean(values):.5f}", ""])
                 print(f"  windows: {name:<10} loss {np.mean(values):.4f}", flush=True)
-    write_csv(Path(args.out), ["model", "adaptation", "kind", "frames", "mean_loss",
+    write_csv(Path(args.out), ["model", "adaptation", "score", "kind", "frames", "mean",
                                "auc_vs_normal"], rows)
     print(f"wrote {args.out}")
 

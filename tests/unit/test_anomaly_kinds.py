@@ -27,6 +27,7 @@ def test_each_kind_is_ranked_against_the_normal_frames_by_per_video_minmax_score
     # normal scores 0, 0.5, 0.5, 1: speed's 1 is above three and ties one (counts half),
     # direction's 0 ties one and is below three
     assert rows["speed"] == (1, 3.0, 3.5 / 4)
+    assert rows["any anomaly"] == (2, 6.5, pytest.approx((3.5 + 0.5) / 8))
     assert rows["direction"] == (1, 10.0, pytest.approx(0.5 / 4))
 
 
@@ -44,3 +45,23 @@ def test_kinds_are_read_from_the_generator_s_labels_and_checked_against_the_stor
 
 def test_outside_a_run_folder_the_script_says_where_to_run_it(tmp_path):
     assert_bench_script_names_its_run_folder("anomaly_kinds.py", tmp_path)
+
+
+def test_the_patch_score_is_the_largest_patch_mean_error_where_the_frame_mean_dilutes_it():
+    import torch
+
+    from anomaly_kinds import frame_scores
+
+    class CopyLast(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.unused = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return x[:, -1]
+
+    frames = np.zeros((5, 64, 64, 1), np.uint8)
+    frames[4, 8:24, 16:32] = 255  # one 16 x 16 block lights up in the last frame
+    scores = frame_scores(CopyLast(), frames, 3, {"l1": 1.0, "msssim": 0.0, "gdl": 0.0})
+    assert scores["patch"].tolist() == pytest.approx([0.0, 1.0])  # a patch on the block
+    assert scores["Eq. 2"].tolist() == pytest.approx([0.0, 16 * 16 / 64**2])

@@ -28,14 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from fsad import FsadError
 from fsad.adapt import InnerRule, adapt, training_windows
 from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
 from fsad.data.windows import WindowSet, sequential_windows
-from fsad.losses import frame_loss
+from fsad.losses import frame_loss, patch_error
 from fsad.metrics import minmax
 from fsad.models import split_output
 from fsad.predict import predict
@@ -93,8 +92,7 @@ def frame_scores(net, frames: np.ndarray, t: int, weights: dict) -> dict[str, np
     for _, x, y in sequential_windows(frames, t, 128):
         pred = split_output(net(x))[0].float()
         eq2 += frame_loss(pred, y, weights).tolist()
-        error = (pred - y).abs().mean(1, keepdim=True)
-        patch += F.avg_pool2d(error, PATCH, PATCH // 2).flatten(1).amax(1).tolist()
+        patch += patch_error(pred, y, PATCH).tolist()
     return {"Eq. 2": np.array(eq2), "patch": np.array(patch)}
 
 

@@ -70,13 +70,14 @@ def validation_store(ap: argparse.ArgumentParser,
 
 
 def validation_auc(generator, store: FrameStore, scene: str, weights: dict,
-                   t: int) -> tuple[float, float, float]:
+                   t: int, patch: int | None = None) -> tuple[float, float, float]:
     """Frame AUC (Eq. 4 per video, fsad.metrics) of one validation scene's test videos, and
-    the mean Eq. 2 loss of their normal and of their anomalous frames."""
+    the mean Eq. 2 loss (with ``patch``: the patch score, ``evaluate.patch``) of their
+    normal and of their anomalous frames."""
     videos = {}
     for v in store.select([scene], "test"):
         losses = [loss for _, loss, _ in predict_video(generator, store.frames(v.id), t,
-                                                        weights, 128)]
+                                                        weights, 128, patch)]
         videos[v.id] = {"label": store.labels(v.id)[t:], "loss": np.array(losses)}
     labels = np.concatenate([v["label"] for v in videos.values()]).astype(bool)
     losses = np.concatenate([v["loss"] for v in videos.values()])
@@ -91,15 +92,19 @@ def main() -> None:
                     metavar="OPT:LR:STEPS[:PER_STEP]")
     ap.add_argument("--draws", type=int, default=2, help="adaptation draws per scene")
     ap.add_argument("--out", default="results/sweeps/validation_sweep.csv")
+    ap.add_argument("--patch", type=int, default=None,
+                    help="score frames by the patch score of this side (default: the "
+                         "config's evaluate.patch; 0: Eq. 2)")
     args = ap.parse_args()
     cfg, settings, store = validation_store(ap, args.config)
+    patch = cfg["evaluate"]["patch"] if args.patch is None else args.patch or None
     rows = []
     for path in args.models:
         g0, ck = load_generator(Path(path), store)
         t, weights = ck["t"], ck["settings"]["loss"]
         tasks = ValidationTasks(store, settings, t, cfg["seed"])
         auc, normal, anomalous = np.mean(
-            [validation_auc(g0, store, s, weights, t) for s in tasks.scenes], axis=0)
+            [validation_auc(g0, store, s, weights, t, patch) for s in tasks.scenes], axis=0)
         print(f"{path}: validation AUC unadapted {100 * auc:.1f} (test frame loss normal "
               f"{normal:.4f}, anomalous {anomalous:.4f})", flush=True)
         rows.append([path, "none", "", "", f"{auc:.4f}", f"{normal:.5f}", f"{anomalous:.5f}"])
@@ -109,7 +114,7 @@ def main() -> None:
             auc, normal, anomalous = np.mean(
                 [validation_auc(adapt(copy.deepcopy(g0), *training_windows(
                     store, [s], t, settings.shots, draw, cfg["seed"]), rule, weights,
-                    ck.get("inner_lr")), store, s, weights, t)
+                    ck.get("inner_lr")), store, s, weights, t, patch)
                  for s in tasks.scenes for draw in range(args.draws)], axis=0)
             name = f"{opt} {lr:g} x{steps}" + (f" ({per_step}/step)" if per_step else "")
             rows.append([path, name, f"{before:.5f}", f"{after:.5f}", f"{auc:.4f}",

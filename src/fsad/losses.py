@@ -104,6 +104,17 @@ def frame_loss(pred: torch.Tensor, target: torch.Tensor, weights: dict) -> torch
     return loss
 
 
+def patch_error(pred: torch.Tensor, target: torch.Tensor, size: int) -> torch.Tensor:
+    """The largest mean absolute error over the frame's size x size patches (stride
+    size // 2; a frame smaller than a patch is one patch), per sample: a frame score that
+    one wrongly moving object raises as much in a crowded frame as in an empty one, where
+    the frame mean (Eq. 2) dilutes it by the frame's area (``evaluate.patch``)."""
+    with torch.autocast(pred.device.type, enabled=False):
+        error = (pred.float() - target.float()).abs().mean(1, keepdim=True)
+        size = min(size, *error.shape[-2:])
+        return F.avg_pool2d(error, size, max(1, size // 2)).flatten(1).amax(1)
+
+
 def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """10 log10(1 / MSE) per sample on [0, 1] images (Liu et al.'s regularity score)."""
     mse = (pred - target).pow(2).flatten(1).mean(1).clamp_min(1e-10)

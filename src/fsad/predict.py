@@ -11,24 +11,26 @@ from torch import nn
 
 from fsad import FsadError
 from fsad.device import autocast
-from fsad.losses import frame_loss, psnr
+from fsad.losses import frame_loss, patch_error, psnr
 from fsad.models import split_output
 
 
 @torch.no_grad()
 def predict(generator: nn.Module, x: torch.Tensor, y: torch.Tensor,
-            loss_weights: dict) -> tuple[list[float], list[float]]:
+            loss_weights: dict, patch: int | None = None) -> tuple[list[float], list[float]]:
     """Eq. 2 loss (weights ``loss_weights``) and PSNR of the generator's prediction of each
     window's frame ``y`` (B, C, H, W) from its ``x`` (B, t, C, H, W), in eval mode, where the
     generator's weights are and on that device's path (bf16 autocast on CUDA); the losses
-    are taken in fp32."""
+    are taken in fp32. ``patch`` (``evaluate.patch``): the patch score
+    (``fsad.losses.patch_error``) in place of the Eq. 2 loss."""
     device = next(generator.parameters()).device
     generator.eval()
     x, y = x.to(device), y.to(device)
     with autocast(device):
         pred = split_output(generator(x))[0]
     pred = pred.float()
-    return frame_loss(pred, y, loss_weights).tolist(), psnr(pred, y).tolist()
+    score = patch_error(pred, y, patch) if patch else frame_loss(pred, y, loss_weights)
+    return score.tolist(), psnr(pred, y).tolist()
 
 
 def finite_loss(loss: float, where: str, adapted: bool) -> float:

@@ -123,7 +123,8 @@ def _score_cell(cfg: dict, store: FrameStore, scenes: list[str], videos: list, g
             net, skip = copy.deepcopy(generator), shots
             adapt(net, *prefix_windows(clip_frames, t, shots), rule, weights, ckpt.get("inner_lr"))
         for frame, lv, pv in predict_video(net, clip_frames[skip:], t, weights,
-                                           cfg["evaluate"]["batch_size"]):
+                                           cfg["evaluate"]["batch_size"],
+                                           cfg["evaluate"]["patch"]):
             frame += skip
             finite_loss(lv, f"{cell.model}, video {video.id} frame {frame}", adapted=shots > 0)
             rows.append([*prefix, shots, cell.seed, video.id, frame, int(clip_labels[frame]),
@@ -131,10 +132,11 @@ def _score_cell(cfg: dict, store: FrameStore, scenes: list[str], videos: list, g
     return rows
 
 
-def predict_video(model, frames: np.ndarray, t: int, weights: dict, batch_size: int):
+def predict_video(model, frames: np.ndarray, t: int, weights: dict, batch_size: int,
+                  patch: int | None = None):
     """(frame index, Eq. 2 loss, PSNR) for every frame of ``frames`` from t on, predicted
-    ``batch_size`` windows at a time."""
+    ``batch_size`` windows at a time (with ``patch``, the patch score for the loss)."""
     for first, x, y in sequential_windows(frames, t, batch_size):
-        losses, psnrs = predict(model, x, y, weights)
+        losses, psnrs = predict(model, x, y, weights, patch)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             yield first + i, lv, pv

@@ -85,3 +85,18 @@ def test_frame_loss_is_fp32_inside_bf16_autocast():
     assert torch.allclose(fast, exact, rtol=1e-5)
     fast.sum().backward()
     assert torch.isfinite(p.grad).all()
+
+
+def test_patch_error_is_the_largest_patch_mean_absolute_error():
+    pred = torch.zeros(2, 1, 32, 32)
+    target = torch.zeros(2, 1, 32, 32)
+    target[0, 0, 8:16, 8:16] = 1.0  # one 8 x 8 block, on the stride-4 grid of 8-patches
+    target[1, 0, 0:4, 0:4] = 0.5  # a quarter of one patch
+    got = losses.patch_error(pred, target, 8)
+    assert got.tolist() == pytest.approx([1.0, 0.5 / 4])
+    # the frame mean dilutes the same block by the frame's area
+    assert losses.l1(pred, target)[0].item() == pytest.approx(64 / 1024)
+    # channels are averaged; a patch larger than the frame is the whole frame
+    rgb = torch.zeros(1, 3, 4, 4)
+    rgb[0, 0] = 0.3
+    assert losses.patch_error(rgb, torch.zeros_like(rgb), 16).item() == pytest.approx(0.1)

@@ -110,3 +110,33 @@ def test_the_cli_takes_either_cells_or_one_model(model, tiny_store, tmp_path):
                                      str(tmp_path / "k1.csv")])
     assert cells.exit_code == 0, cells.output
     assert (tmp_path / "k0.csv").is_file() and (tmp_path / "k1.csv").is_file()
+
+
+def test_the_patch_score_replaces_the_loss_column_and_nothing_else(model, tiny_store,
+                                                                     tmp_path):
+    import torch
+
+    from fsad.data.store import FrameStore
+    from fsad.data.windows import sequential_windows
+    from fsad.losses import patch_error
+    from fsad.score import load_generator
+
+    def scored(patch):
+        cfg = cfgmod.load(overrides={**BASE, "evaluate": {"patch": patch}})
+        out = tmp_path / f"patch{patch}.csv"
+        score(cfg, model, tiny_store, "t", 0, 0, out, {"source": "s", "method": "pretrained"})
+        with open(out, newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    eq2, patch = scored(None), scored(8)
+    assert [{k: v for k, v in r.items() if k != "loss"} for r in eq2] == \
+        [{k: v for k, v in r.items() if k != "loss"} for r in patch]
+    store = FrameStore(tiny_store)
+    generator, _ = load_generator(model, store)
+    video = store.select(["s02"], "test")[0]
+    _, x, y = next(sequential_windows(store.frames(video.id), 3, 1))
+    with torch.no_grad():
+        first = patch_error(generator.eval()(x), y, 8).item()
+    i = next(i for i, r in enumerate(patch) if r["video"] == video.id)  # its frame t
+    assert float(patch[i]["loss"]) == pytest.approx(first, rel=1e-5)
+    assert float(patch[i]["loss"]) != pytest.approx(float(eq2[i]["loss"]), rel=1e-3)

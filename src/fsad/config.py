@@ -34,7 +34,7 @@ SECTIONS = {
     "meta": ["seed", "device", "deterministic", "cpu_bf16", "sources.{source}", "model",
              "loss", "meta", "inner"],
     "score": ["seed", "device", "deterministic", "cpu_bf16", "targets.{target}", "inner",
-              "evaluate.batch_size", "evaluate.protocol"],
+              "evaluate.batch_size", "evaluate.protocol", "evaluate.patch"],
     "validate": ["seed", "device", "deterministic", "cpu_bf16", "validation", "inner"],
 }
 

@@ -89,7 +89,13 @@ def test_subset_carries_only_what_a_step_reads():
                         "evaluate"}
     assert list(sub["targets"]) == ["scene08"]
     assert sub["evaluate"] == {"batch_size": cfg["evaluate"]["batch_size"],
-                               "protocol": "train_windows"}
+                               "protocol": "train_windows", "patch": None}
+    # The frame score reaches the scoring step (a change reruns scoring, not training).
+    patched = cfgmod.load(overrides={"evaluate": {"patch": 16}})
+    assert cfgmod.load(overrides=cfgmod.subset(patched, "score", target="scene08"))[
+        "evaluate"]["patch"] == 16
+    assert cfgmod.subset(patched, "meta", source="synthetic") == cfgmod.subset(
+        cfg, "meta", source="synthetic")
     # A partial config is valid on its own (Snakemake hands steps such subsets).
     assert cfgmod.load(overrides=sub)["targets"]["scene08"]["scenes"] == ["s08"]
 

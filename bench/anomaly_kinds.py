@@ -159,4 +159,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except FsadError as exc:  # a run folder without the synthetic labels: one line, no trace
+        raise SystemExit(f"anomaly_kinds.py: error: {exc}") from None

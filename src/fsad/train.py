@@ -623,10 +623,9 @@ def meta_gradient(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
     for first in range(0, len(batch), group):
         group_tasks = zip(*batch[first:first + group], strict=True)
         xs, ys, xq, yq = (torch.stack(a).to(tr.device) for a in group_tasks)
-        if tr.pseudo:  # the normal query windows, for the unadapted term and the critic
-            xq_normal, yq_normal = xq[:, :xs.shape[1]], yq[:, :xs.shape[1]]
-        else:
-            xq_normal, yq_normal = xq, yq
+        # the K normal query windows (pseudo-anomalies follow them), for the unadapted
+        # term and the critic
+        xq_normal, yq_normal = xq[:, :xs.shape[1]], yq[:, :xs.shape[1]]
         with autocast(tr.device):
             q_loss, pred = meta.query_losses(
                 tr.G, theta, xs, ys, xq, yq, tr.loss_fn, query, steps=rule.steps,

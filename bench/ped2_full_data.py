@@ -80,18 +80,19 @@ def configure(config: Path, root: Path, size: int | None, sets: list[str]) -> di
     return cfg
 
 
-def run(cfg: dict, minutes: float, max_steps: int, out: Path, work: Path) -> dict:
-    """Train within ``minutes``, score, evaluate; the result as a dict (and its files)."""
+def run(cfg: dict, minutes: float, max_steps: int, out: Path, work: Path,
+        steps: int | None = None) -> dict:
+    """Train within ``minutes`` (or exactly ``steps`` steps), score, evaluate; the result as
+    a dict (and its files)."""
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
     seconds, path = step_seconds(cfgmod.validate(copy.deepcopy(cfg)))
-    steps = max(1, min(max_steps, int(SAFETY * minutes * 60 / seconds)))
+    steps = steps or max(1, min(max_steps, int(SAFETY * minutes * 60 / seconds)))
     cfg = override(cfg, f"pretrain.steps={steps}")
     cfg = override(cfg, f"pretrain.checkpoint_every={min(500, steps)}")
     cfg_path = work / "config.yaml"
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    print(f"one pre-training step {seconds:.3f} s ({path}): {steps} steps in "
-          f"{minutes:g} min", flush=True)
+    print(f"one pre-training step {seconds:.3f} s ({path}): {steps} steps", flush=True)
 
     f = cfg["frames"]
     store = work / f"ped2_{f['height']}x{f['width']}x{f.get('channels', 3)}.h5"
@@ -112,7 +113,7 @@ def run(cfg: dict, minutes: float, max_steps: int, out: Path, work: Path) -> dic
     with open(auc, newline="") as fh:
         row = next(csv.DictReader(fh))
     batch = cfg["pretrain"]["batch_size"]
-    result = {"device": path, "size": [f["height"], f["width"]],
+    result = {"device": path, "seed": cfg["seed"], "size": [f["height"], f["width"]],
               "widths": cfg["model"]["widths"], "steps": steps, "batch_size": batch,
               "train_minutes": train_s / 60, "samples_per_s": steps * batch / train_s,
               "step_samples_per_s": batch / seconds, "frame_auc": float(row["frame_auc"]),

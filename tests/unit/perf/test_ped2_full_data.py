@@ -96,10 +96,20 @@ def test_the_ladder_runs_a_rung_and_tabulates_it(tmp_path):
          "--rungs", "16", "--out", tmp_path / "out"], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     table = (tmp_path / "out/ladder.md").read_text()
-    rows = [line for line in table.splitlines() if line.startswith("| 16 | 16×16 |")]
+    rows = [line for line in table.splitlines() if line.startswith("| 16 | 0 | 16×16 |")]
     assert len(rows) == 1 and "| 4-8 |" in rows[0]
     assert "24×24" not in table  # only the rung asked for
     assert table.startswith("CPU: ")
+    # A repeat with another seed and a fixed number of steps: its own folder and row.
+    result = subprocess.run(
+        [sys.executable, "bench/ped2_ladder.py", root, "--ladder", tmp_path / "ladder.yaml",
+         "--rungs", "16", "--seed", "3", "--steps", "2", "--out", tmp_path / "out"],
+        cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    repeat = json.loads((tmp_path / "out/16-seed3/ped2_result.json").read_text())
+    assert repeat["seed"] == 3 and repeat["steps"] == 2
+    table = (tmp_path / "out/ladder.md").read_text()
+    assert "| 16 | 0 | 16×16 |" in table and "| 16-seed3 | 3 | 16×16 |" in table
 
 
 def test_the_ladder_stops_on_a_rung_it_does_not_have(tmp_path):

@@ -123,7 +123,7 @@ def adapted_videos(generator, store: FrameStore, raw: Path, scenes: list[str], r
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--draws", type=int, default=2, help="adaptation draws per scene")

@@ -80,7 +80,7 @@ def timed(cmd: list[str]) -> tuple[float, int, str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("video", type=Path)
     ap.add_argument("--model", default="results/models/synthetic/rgan/meta/k5/model.pt")
     ap.add_argument("--normal-frames", type=int, default=300)

@@ -65,7 +65,7 @@ def variant_losses(generator, tasks: ValidationTasks, rule: InnerRule | None, we
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--out", default="results/sweeps/input_frames_check.csv")

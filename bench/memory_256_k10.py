@@ -13,7 +13,7 @@ from fsad.config import load
 from fsad.perf.memory import peak_memory
 from fsad.perf.workload import at
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
 parser.add_argument("--bf16", action="store_true", help="cpu_bf16 autocast")
 parser.add_argument("--limit-gb", type=float, default=19, help="address-space cap per row")
 parser.add_argument("--steps", type=int, default=1, help="inner steps")

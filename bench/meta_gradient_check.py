@@ -117,7 +117,7 @@ def line_search(tr: Trainer, batch: list, rule: InnerRule, first_order: bool,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--source", default="synthetic")

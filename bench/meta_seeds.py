@@ -59,14 +59,20 @@ def override(cfg: dict, assignment: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--config", default=str(REPO / "config/config.yaml"))
-    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
+                    help="training seeds, one pipeline each (default: 0 1 2)")
+    ap.add_argument("--config", default=str(REPO / "config/config.yaml"),
+                    help="the config every seed starts from (default: config/config.yaml)")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="change the config for every seed (dotted key, YAML value); "
+                         "repeatable")
     ap.add_argument("--sources", nargs="+", metavar="NAME",
                     help="train and score only these sources of the config (default: all)")
-    ap.add_argument("--out", default="runs/meta_seeds")
-    ap.add_argument("--cores", default="all")
+    ap.add_argument("--out", default="runs/meta_seeds",
+                    help="one folder per seed under it, and the tables (default: "
+                         "runs/meta_seeds)")
+    ap.add_argument("--cores", default="all", help="Snakemake's --cores (default: all)")
     ap.add_argument("--until", choices=["auc", "validation"], default="auc",
                     help="auc: the whole pipeline and the paired table on the targets; "
                          "validation: the models and the validation-scene measures only")

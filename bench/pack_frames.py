@@ -105,7 +105,7 @@ def unpack(dest: Path, root: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("pack", help="frames + .mat dataset -> one video per folder")
     p.add_argument("root", type=Path)

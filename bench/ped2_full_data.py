@@ -133,7 +133,7 @@ def run(cfg: dict, minutes: float, max_steps: int, out: Path, work: Path,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     data = ap.add_mutually_exclusive_group(required=True)
     data.add_argument("--pack", type=Path, help="Ped2 packed by bench/pack_frames.py")
     data.add_argument("--root", type=Path, help="Ped2 in the frames + .mat layout")

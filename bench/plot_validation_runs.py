@@ -23,7 +23,7 @@ from fsad.report import read_curve  # noqa: E402
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("runs", nargs="+", metavar="RUN_DIR[=LABEL]")
     ap.add_argument("--seed", default="0")
     ap.add_argument("--out", required=True)

@@ -16,7 +16,7 @@ from fsad.perf.timing import alternate, round_ratio
 from fsad.perf.workload import at, bench_trainer, task_batch
 from fsad.train import meta_iteration
 
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
 parser.add_argument("--config", default="config/paper.yaml")
 parser.add_argument("--size", type=int, default=64)
 parser.add_argument("--shots", type=int, default=5)

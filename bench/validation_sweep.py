@@ -85,7 +85,7 @@ def validation_auc(generator, store: FrameStore, scene: str, weights: dict,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--config", default="config/config.yaml")
     ap.add_argument("models", nargs="*", default=RUN_MODELS)
     ap.add_argument("--rule", dest="rules", action="append", type=parse_rule,

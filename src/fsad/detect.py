@@ -3,7 +3,7 @@ footage frame by frame.
 
 * Adaptation is the evaluation's rule (``fsad.adapt.adapt``, the inner loop of
   meta-training) on K windows drawn from the normal footage; frames are predicted and scored
-  as in the evaluation (``fsad.predict.predict``).
+  as in the evaluation (``fsad.predict.predict_clip``).
 * Scores are comparable across the videos of one run: every frame's raw Eq. 2 loss is
   expressed against the same reference, the adapted model's losses on the normal footage:
   ``score = (loss - median_normal) / (threshold - median_normal)``, so 0 is a typical
@@ -36,7 +36,7 @@ from fsad.data.video import VideoWriter, read_frames
 from fsad.data.windows import to_tensor
 from fsad.device import pick, prepare
 from fsad.ioerrors import describe
-from fsad.predict import finite_loss, predict
+from fsad.predict import finite_loss, predict_clip
 from fsad.score import load_generator
 
 log = logging.getLogger("fsad")
@@ -162,9 +162,8 @@ class Detector:
         bar.close()
 
     def _score_buffer(self, buffer: list[np.ndarray], first: int, where: str):
-        clips = to_tensor(np.stack([np.stack(buffer[i:i + self.t + 1])
-                                    for i in range(len(buffer) - self.t)]))
-        losses, psnrs = predict(self.generator, clips[:, :-1], clips[:, -1], self.weights)
+        losses, psnrs = predict_clip(self.generator, to_tensor(np.stack(buffer)), self.t,
+                                     self.weights)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             frame = first + i + self.t
             yield frame, finite_loss(lv, f"{where} frame {frame}", self.adapted), pv

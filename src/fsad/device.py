@@ -67,7 +67,10 @@ def set_deterministic(on: bool) -> None:
     benchmarking, and the cuBLAS workspace setting its deterministic mode requires."""
     if on:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
-    torch.use_deterministic_algorithms(on)
+    if on or torch.are_deterministic_algorithms_enabled():
+        # It imports torch._inductor, about a second per process: only where it changes
+        # something (off is PyTorch's default, for eager and compiled code alike).
+        torch.use_deterministic_algorithms(on)
     torch.backends.cudnn.deterministic = on
     torch.backends.cudnn.benchmark = False
 

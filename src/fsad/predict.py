@@ -1,6 +1,6 @@
 """Batched prediction, written once: windows in, the per-frame Eq. 2 loss and PSNR of the
-predicted frames out. Scoring (``fsad.score``) and ``fsad detect`` both call :func:`predict`,
-so a frame's score cannot differ between them."""
+predicted frames out. Scoring (``fsad.score``) and ``fsad detect`` both call
+:func:`predict_clip`, so a frame's score cannot differ between them."""
 
 from __future__ import annotations
 
@@ -29,6 +29,28 @@ def predict(generator: nn.Module, x: torch.Tensor, y: torch.Tensor,
     with autocast(device):
         pred = split_output(generator(x))[0]
     pred = pred.float()
+    score = patch_error(pred, y, patch) if patch else frame_loss(pred, y, loss_weights)
+    return score.tolist(), psnr(pred, y).tolist()
+
+
+@torch.no_grad()
+def predict_clip(generator: nn.Module, clip: torch.Tensor, t: int, loss_weights: dict,
+                 patch: int | None = None) -> tuple[list[float], list[float]]:
+    """:func:`predict` for every window of one clip (n, C, H, W), n > t: the scores of its
+    frames t .. n-1, each predicted from the t frames before it. The generator's per-frame
+    stage (``per_frame``, fsad.models) runs once per frame of the clip instead of once per
+    window that holds it, t times fewer; the windows' predictions are the same."""
+    n = len(clip)
+    if n <= t:
+        raise ValueError(f"a clip of {n} frames has no window of t + 1 = {t + 1}")
+    device = next(generator.parameters()).device
+    generator.eval()
+    clip = clip.to(device)
+    with autocast(device):
+        per_frame = generator.per_frame(clip)
+        windows = torch.stack([per_frame[i:i + t] for i in range(n - t)])
+        pred = generator.fuse(windows, clip.shape[-2:])
+    pred, y = pred.float(), clip[t:]
     score = patch_error(pred, y, patch) if patch else frame_loss(pred, y, loss_weights)
     return score.tolist(), psnr(pred, y).tolist()
 

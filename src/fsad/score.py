@@ -21,11 +21,11 @@ from fsad import FsadError, checkpoint
 from fsad.adapt import InnerRule, adapt, prefix_windows, training_windows
 from fsad.atomic import write_csv
 from fsad.data.store import FrameStore
-from fsad.data.windows import sequential_windows
+from fsad.data.windows import to_tensor
 from fsad.device import pick, prepare
 from fsad.metrics import SCORE_COLUMNS
 from fsad.models import build
-from fsad.predict import finite_loss, predict
+from fsad.predict import finite_loss, predict_clip
 
 log = logging.getLogger("fsad")
 
@@ -136,7 +136,9 @@ def predict_video(model, frames: np.ndarray, t: int, weights: dict, batch_size: 
                   patch: int | None = None):
     """(frame index, Eq. 2 loss, PSNR) for every frame of ``frames`` from t on, predicted
     ``batch_size`` windows at a time (with ``patch``, the patch score for the loss)."""
-    for first, x, y in sequential_windows(frames, t, batch_size):
-        losses, psnrs = predict(model, x, y, weights, patch)
+    for first in range(t, len(frames), batch_size):
+        last = min(len(frames), first + batch_size)  # frames first .. last-1 are scored
+        clip = to_tensor(frames[first - t:last])
+        losses, psnrs = predict_clip(model, clip, t, weights, patch)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             yield first + i, lv, pv

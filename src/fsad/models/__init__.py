@@ -3,6 +3,13 @@
 frame (B, C, H, W) in [0, 1], or to (prediction, per-sample regulariser) for backbones with
 an extra term such as a KL divergence. Train, adapt and score code never branches on the
 backbone's name.
+
+Every generator is a per-frame stage followed by a temporal fusion, and exposes both:
+``per_frame(frames)`` maps N frames (N, C, H, W) one at a time, ``fuse(per_frame, size)``
+maps the per-frame outputs of B windows (B, t, ...) to their predicted frames of ``size``
+(H, W); ``forward(x)`` is ``fuse`` of ``per_frame`` of the windows' frames. Scoring a
+video computes each frame's per-frame stage once, not once for each of the t windows that
+hold it (``fsad.predict.predict_clip``).
 """
 
 from __future__ import annotations

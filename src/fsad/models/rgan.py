@@ -26,11 +26,19 @@ class RGAN(nn.Module):
         self.lstm = ConvLSTMCell(channels, lstm_hidden)
         self.head = nn.Conv2d(lstm_hidden + channels, channels, 3, padding=1)
 
+    def per_frame(self, frames: torch.Tensor) -> torch.Tensor:
+        """The stage that sees one frame at a time: the U-Net's prediction from each of
+        ``frames`` (N, C, H, W)."""
+        return self.unet(frames)
+
+    def fuse(self, per_frame: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """The predicted frame from the per-frame outputs of a window, (B, t, C, H, W)."""
+        state = None
+        for step in range(per_frame.shape[1]):
+            state = self.lstm(per_frame[:, step], state)
+        return torch.sigmoid(self.head(torch.cat([state[0], per_frame[:, -1]], 1)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t = x.shape[:2]
         # One batched U-Net pass over all t frames of all windows.
-        per_frame = self.unet(x.flatten(0, 1)).unflatten(0, (b, t))
-        state = None
-        for step in range(t):
-            state = self.lstm(per_frame[:, step], state)
-        return torch.sigmoid(self.head(torch.cat([state[0], per_frame[:, -1]], 1)))
+        return self.fuse(self.per_frame(x.flatten(0, 1)).unflatten(0, (b, t)), x.shape[-2:])

@@ -45,10 +45,17 @@ class RGANStar(nn.Module):
         x = upsample_through(self.decoder, self.from_latent(h), size)
         return torch.sigmoid(self.out(x))
 
+    def per_frame(self, frames: torch.Tensor) -> torch.Tensor:
+        """The stage that sees one frame at a time: the latent of each of ``frames``."""
+        return self.encode(frames)
+
+    def fuse(self, latents: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """The predicted frame (of ``size``) from the latents of a window, (B, t, F, h, w)."""
+        state = None
+        for step in range(latents.shape[1]):
+            state = self.lstm(latents[:, step], state)
+        return self.decode(state[0], size)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t = x.shape[:2]
-        latents = self.encode(x.flatten(0, 1)).unflatten(0, (b, t))
-        state = None
-        for step in range(t):
-            state = self.lstm(latents[:, step], state)
-        return self.decode(state[0], x.shape[-2:])
+        return self.fuse(self.encode(x.flatten(0, 1)).unflatten(0, (b, t)), x.shape[-2:])

@@ -64,19 +64,33 @@ class RVAE(nn.Module):
                             f"{sorted(missing)[:3]})")
         self.vgg.load_state_dict({k: features[k] for k in own})
 
-    def forward(self, x: torch.Tensor):
-        b, t, c, h, w = x.shape
-        frames = x.flatten(0, 1)
-        if c == 1:
+    def _encode_decode(self, frames: torch.Tensor):
+        """Each of ``frames`` (N, C, H, W) through q(z | I_T) and the decoder: the per-frame
+        prediction, and the latent's mean and log-variance."""
+        size = frames.shape[-2:]
+        if frames.shape[1] == 1:
             frames = frames.expand(-1, 3, -1, -1)
         feat = self.vgg(frames)
         mu, logvar = self.mu(feat), self.logvar(feat).clamp(-10, 10)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
-        y = upsample_through(self.decoder, self.from_latent(z), (h, w))
-        per_frame = self.to_frame(y).unflatten(0, (b, t))
+        y = upsample_through(self.decoder, self.from_latent(z), size)
+        return self.to_frame(y), mu, logvar
+
+    def per_frame(self, frames: torch.Tensor) -> torch.Tensor:
+        """The stage that sees one frame at a time: the decoder's prediction from each of
+        ``frames``."""
+        return self._encode_decode(frames)[0]
+
+    def fuse(self, per_frame: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+        """The predicted frame from the per-frame outputs of a window, (B, t, C, H, W)."""
         state = None
-        for step in range(t):
+        for step in range(per_frame.shape[1]):
             state = self.lstm(per_frame[:, step], state)
-        pred = torch.sigmoid(self.head(torch.cat([state[0], per_frame[:, -1]], 1)))
+        return torch.sigmoid(self.head(torch.cat([state[0], per_frame[:, -1]], 1)))
+
+    def forward(self, x: torch.Tensor):
+        b, t = x.shape[:2]
+        per_frame, mu, logvar = self._encode_decode(x.flatten(0, 1))
+        pred = self.fuse(per_frame.unflatten(0, (b, t)), x.shape[-2:])
         kl = kl_standard_normal(mu, logvar).unflatten(0, (b, t)).mean(1)
         return pred, self.kl_weight * kl

@@ -39,7 +39,8 @@ def predict_clip(generator: nn.Module, clip: torch.Tensor, t: int, loss_weights:
     """:func:`predict` for every window of one clip (n, C, H, W), n > t: the scores of its
     frames t .. n-1, each predicted from the t frames before it. The generator's per-frame
     stage (``per_frame``, fsad.models) runs once per frame of the clip instead of once per
-    window that holds it, t times fewer; the windows' predictions are the same."""
+    window that holds it, t times fewer; the windows' predictions are the same up to float
+    rounding."""
     n = len(clip)
     if n <= t:
         raise ValueError(f"a clip of {n} frames has no window of t + 1 = {t + 1}")

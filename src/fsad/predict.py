@@ -41,19 +41,25 @@ def predict_clip(generator: nn.Module, clip: torch.Tensor, t: int, loss_weights:
     stage (``per_frame``, fsad.models) runs once per frame of the clip instead of once per
     window that holds it, t times fewer; the windows' predictions are the same up to float
     rounding."""
-    n = len(clip)
-    if n <= t:
-        raise ValueError(f"a clip of {n} frames has no window of t + 1 = {t + 1}")
     device = next(generator.parameters()).device
     generator.eval()
     clip = clip.to(device)
     with autocast(device):
-        per_frame = generator.per_frame(clip)
-        windows = torch.stack([per_frame[i:i + t] for i in range(n - t)])
-        pred = generator.fuse(windows, clip.shape[-2:])
+        pred = clip_predictions(generator, clip, t)
     pred, y = pred.float(), clip[t:]
     score = patch_error(pred, y, patch) if patch else frame_loss(pred, y, loss_weights)
     return score.tolist(), psnr(pred, y).tolist()
+
+
+def clip_predictions(generator: nn.Module, clip: torch.Tensor, t: int) -> torch.Tensor:
+    """The generator's predictions of frames t .. n-1 of ``clip`` (n, C, H, W), n > t, each
+    from the t frames before it, with the per-frame stage run once per frame."""
+    n = len(clip)
+    if n <= t:
+        raise ValueError(f"a clip of {n} frames has no window of t + 1 = {t + 1}")
+    per_frame = generator.per_frame(clip)
+    windows = torch.stack([per_frame[i:i + t] for i in range(n - t)])
+    return generator.fuse(windows, clip.shape[-2:])
 
 
 def finite_loss(loss: float, where: str, adapted: bool) -> float:

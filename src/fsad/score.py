@@ -136,9 +136,15 @@ def predict_video(model, frames: np.ndarray, t: int, weights: dict, batch_size: 
                   patch: int | None = None):
     """(frame index, Eq. 2 loss, PSNR) for every frame of ``frames`` from t on, predicted
     ``batch_size`` windows at a time (with ``patch``, the patch score for the loss)."""
-    for first in range(t, len(frames), batch_size):
-        last = min(len(frames), first + batch_size)  # frames first .. last-1 are scored
-        clip = to_tensor(frames[first - t:last])
+    for first, clip in video_clips(frames, t, batch_size):
         losses, psnrs = predict_clip(model, clip, t, weights, patch)
         for i, (lv, pv) in enumerate(zip(losses, psnrs, strict=True)):
             yield first + i, lv, pv
+
+
+def video_clips(frames: np.ndarray, t: int, batch_size: int):
+    """(index of the first scored frame, clip) covering every frame of ``frames`` from t on,
+    ``batch_size`` scored frames per clip, each clip with the t frames before its first."""
+    for first in range(t, len(frames), batch_size):
+        last = min(len(frames), first + batch_size)  # frames first .. last-1 are scored
+        yield first, to_tensor(frames[first - t:last])

@@ -21,3 +21,11 @@ class ConvLSTMCell(nn.Module):
         c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h = torch.sigmoid(o) * torch.tanh(c)
         return h, c
+
+    def last_hidden(self, sequence: torch.Tensor) -> torch.Tensor:
+        """The hidden state after the cell has consumed ``sequence`` (B, t, C, H, W) in order,
+        from a zero state."""
+        state = None
+        for step in range(sequence.shape[1]):
+            state = self(sequence[:, step], state)
+        return state[0]

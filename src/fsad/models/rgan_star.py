@@ -51,10 +51,7 @@ class RGANStar(nn.Module):
 
     def fuse(self, latents: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """The predicted frame (of ``size``) from the latents of a window, (B, t, F, h, w)."""
-        state = None
-        for step in range(latents.shape[1]):
-            state = self.lstm(latents[:, step], state)
-        return self.decode(state[0], size)
+        return self.decode(self.lstm.last_hidden(latents), size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t = x.shape[:2]

@@ -83,10 +83,8 @@ class RVAE(nn.Module):
 
     def fuse(self, per_frame: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
         """The predicted frame from the per-frame outputs of a window, (B, t, C, H, W)."""
-        state = None
-        for step in range(per_frame.shape[1]):
-            state = self.lstm(per_frame[:, step], state)
-        return torch.sigmoid(self.head(torch.cat([state[0], per_frame[:, -1]], 1)))
+        hidden = self.lstm.last_hidden(per_frame)
+        return torch.sigmoid(self.head(torch.cat([hidden, per_frame[:, -1]], 1)))
 
     def forward(self, x: torch.Tensor):
         b, t = x.shape[:2]

@@ -10,7 +10,7 @@ machine noise mostly cancels.
   model trains on (above 1 = the loader is never the bottleneck);
 * ``score_vs_forward``: frames/s of ``fsad score``'s scoring loop (store reads, batching,
   Eq. 2 and PSNR per frame) against the model's bare batched forward pass on the same
-  windows;
+  clips, computed as scoring computes it (``fsad.predict.clip_predictions``);
 * ``meta_vs_plain``: one meta-iteration (tasks x (inner steps + query) on K windows, outer
   step, discriminator step) against the same number of plain forward/backward passes at
   the same batch sizes followed by one optimiser and one discriminator step;
@@ -83,6 +83,13 @@ def meta_vs_plain(cfg: dict, shots: int, backbone: str = "rgan", repeats: int = 
             "batching_speedup": round_ratio([[t_seq, t_meta] for t_meta, _, t_seq in rounds])}
 
 
+def video_frames(synth: dict) -> int:
+    """Frames per video of the benchmark scenes generated here: the configured benchmark's
+    (its one set's, or its longest named set's), at least 60."""
+    sets = (synth.get("sets") or {}).values()
+    return max(60, synth.get("frames") or 0, *(s["frames"] for s in sets))
+
+
 def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
     """Extraction vs decode-only, and the window sampler vs the model's appetite, on a
     freshly generated synthetic scene of the configured size."""
@@ -94,7 +101,7 @@ def data_path(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
     s, f = cfg["synth"], cfg["frames"]
     with tempfile.TemporaryDirectory() as tmp:
         root = generate(Path(tmp) / "synth", scenes=2, train_videos=2, test_videos=1,
-                        frames=max(s["frames"], 60), height=s["height"], width=s["width"])
+                        frames=video_frames(s), height=s["height"], width=s["width"])
         videos = load_videos("synthetic", root)
         store_path = Path(tmp) / "s.h5"
 
@@ -128,14 +135,14 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
     from fsad.data.adapters import load_videos
     from fsad.data.store import FrameStore, write_store
     from fsad.data.synth import generate
-    from fsad.data.windows import sequential_windows
-    from fsad.score import score
+    from fsad.predict import clip_predictions
+    from fsad.score import score, video_clips
 
     s, f = cfg["synth"], cfg["frames"]
     bs = cfg["evaluate"]["batch_size"]
     with tempfile.TemporaryDirectory() as tmp:
         root = generate(Path(tmp) / "synth", scenes=2, train_videos=1, test_videos=2,
-                        frames=max(s["frames"], 60), height=s["height"], width=s["width"])
+                        frames=video_frames(s), height=s["height"], width=s["width"])
         store_path = write_store(load_videos("synthetic", root), Path(tmp) / "s.h5",
                                  f["height"], f["width"], f["channels"])
         tr = bench_trainer(cfg, backbone)
@@ -148,15 +155,16 @@ def scoring(cfg: dict, backbone: str = "rgan", repeats: int = 3) -> dict:
             score(cfg, model, store_path, "t", 0, 0, out, {"source": "", "method": ""})
 
         store = FrameStore(store_path)
-        clips = [(x.to(tr.device), y) for v in store.select(["s01"], "test")
-                 for _, x, y in sequential_windows(store.frames(v.id), cfg["model"]["t"], bs)]
-        n = sum(len(x) for x, _ in clips)
+        t = cfg["model"]["t"]
+        clips = [clip.to(tr.device) for v in store.select(["s01"], "test")
+                 for _, clip in video_clips(store.frames(v.id), t, bs)]
+        n = sum(len(clip) - t for clip in clips)
         tr.G.eval()
 
         def forward() -> None:  # the same precision as scoring (bf16 on CUDA)
             with torch.no_grad(), autocast(tr.device):
-                for x, _ in clips:
-                    tr.G(x)
+                for clip in clips:
+                    clip_predictions(tr.G, clip, t)
 
         rounds = alternate([forward, score_all], repeats)
         store.close()
